@@ -1,0 +1,143 @@
+"""Django settings, read from the environment and parsed strictly.
+
+Every variable is optional except where noted; a value that cannot be parsed is an
+ImproperlyConfigured error naming the variable, never a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"环境变量 {name} 的值 {raw!r} 无效：应为 true/false/1/0/yes/no/on/off")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_env() -> dict[str, object]:
+    """SQLite in the data directory by default; PostgreSQL (or another engine) through DATABASE_URL."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "jineng.sqlite3")}
+    if "://" not in url:
+        raise ImproperlyConfigured(
+            f"环境变量 DATABASE_URL 的值 {url!r} 无效：应形如 postgres://user@host:5432/dbname 或 sqlite:///path"
+        )
+    try:
+        config = dict(dj_database_url.parse(url, conn_max_age=60))
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"环境变量 DATABASE_URL 的值无效：{exc}") from exc
+    if not config.get("NAME") and config.get("ENGINE") != "django.db.backends.sqlite3":
+        raise ImproperlyConfigured("环境变量 DATABASE_URL 缺少数据库名（URL 的路径部分）")
+    return config
+
+
+DATA_DIR = Path(os.environ.get("JINENG_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+DEBUG = env_bool("JINENG_DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = os.environ.get("JINENG_SECRET_KEY", "").strip()
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured("环境变量 JINENG_SECRET_KEY 过短：至少 32 个字符")
+        return key
+    # Without a configured key, a per-installation key is generated once and kept in the data
+    # directory (never in the repository), so sessions survive restarts of a local install.
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key, encoding="utf-8")
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("JINENG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "jineng.policy",
+    "jineng.plan",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "jineng.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "jineng.wsgi.application"
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"  # policy dates are local calendar dates; datetimes are stored aware in UTC
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# Where dated policy files are read from; a test or an administrator may point it elsewhere.
+JINENG_POLICY_DIR = os.environ.get("JINENG_POLICY_DIR", "") or None
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
