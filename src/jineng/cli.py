@@ -87,8 +87,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
         if found is None:
             # Nothing in force today: show the latest policy as it stood on its last day.
             policy = max(known.policies, key=lambda p: p.end)
-            sys.stderr.write(f"jineng: 今天（{day}）没有生效的政策，显示 {policy.name} 于 {policy.end} 的参数；"
-                             "可用 --date 指定日期\n")
+            sys.stderr.write(
+                f"jineng: 今天（{day}）没有生效的政策，显示 {policy.name} 于 {policy.end} 的参数；"
+                "可用 --date 指定日期\n"
+            )
             day = policy.end if day > policy.end else policy.start
         else:
             policy = found

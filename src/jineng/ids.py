@@ -8,6 +8,7 @@ because stdnum's region table search costs tens of microseconds and a roster rep
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from functools import lru_cache
 
@@ -35,8 +36,15 @@ ID_PROBLEM_ZH: dict[IdProblem, str] = {
 }
 
 
+_CANONICAL = re.compile(r"\d{17}[\dX]\Z")
+
+
 def normalise_ric(number: str) -> str:
     """The canonical form stdnum compares: separators and spaces removed, a final x read as X."""
+    # stdnum's compact() normalises character by character; a number already in canonical form
+    # (nearly all of them) is returned as is, which is what compact() would return.
+    if _CANONICAL.match(number):
+        return number
     return str(ric.compact(number))
 
 
@@ -61,8 +69,9 @@ def ric_problem(number: str, *, as_of: dt.date | None = None) -> IdProblem | Non
     if compact[-1] != ric.calc_check_digit(compact):
         return IdProblem.CHECKSUM
     try:
-        born = ric.get_birth_date(compact)
-    except ValidationError:
+        # As stdnum's get_birth_date, without its second compact() of the same number.
+        born = dt.date(int(compact[6:10]), int(compact[10:12]), int(compact[12:14]))
+    except ValueError:
         return IdProblem.BIRTH_DATE
     if not _region_valid_in(compact[:6], born.year):
         return IdProblem.REGION

@@ -33,12 +33,26 @@ InstitutionKind = Literal[
 ]
 TrainingType = Literal["employment", "upgrade", "apprenticeship", "entrepreneurship", "transfer"]
 Certificate = Literal[
-    "vocational_qualification", "skill_level", "special_operation", "special_equipment", "special_capability",
+    "vocational_qualification",
+    "skill_level",
+    "special_operation",
+    "special_equipment",
+    "special_capability",
     "training_qualified",
 ]
 Category = Literal[
-    "unemployed", "migrant_worker", "poverty_relief", "graduate", "student", "veteran", "disabled", "employee",
-    "community_correction", "detox", "inmate", "other",
+    "unemployed",
+    "migrant_worker",
+    "poverty_relief",
+    "graduate",
+    "student",
+    "veteran",
+    "disabled",
+    "employee",
+    "community_correction",
+    "detox",
+    "inmate",
+    "other",
 ]
 SchoolKind = Literal["university", "special_vocational", "technical_school", "vocational_school"]
 
@@ -140,8 +154,11 @@ class ClassFacts(_Facts):
     def _end_not_before_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start")
         if start is not None and end < start:
-            raise PydanticCustomError("end_before_start", "结束日期 {end} 早于开始日期 {start}",
-                                      {"end": end.isoformat(), "start": start.isoformat()})
+            raise PydanticCustomError(
+                "end_before_start",
+                "结束日期 {end} 早于开始日期 {start}",
+                {"end": end.isoformat(), "start": start.isoformat()},
+            )
         return end
 
     @field_validator("enterprise")
@@ -208,17 +225,26 @@ class ClassDocument(_Facts):
         if forced is not None:
             if not forced.covers(as_of):
                 raise PydanticCustomError(
-                    "as_of_outside_policy", "{as_of} 不在政策 {name} 的有效期（{start} 至 {end}）内",
-                    {"as_of": as_of.isoformat(), "name": forced.name, "start": forced.start.isoformat(),
-                     "end": forced.end.isoformat()})
+                    "as_of_outside_policy",
+                    "{as_of} 不在政策 {name} 的有效期（{start} 至 {end}）内",
+                    {
+                        "as_of": as_of.isoformat(),
+                        "name": forced.name,
+                        "start": forced.start.isoformat(),
+                        "end": forced.end.isoformat(),
+                    },
+                )
         elif known is not None and known.in_force(as_of) is None:
             raise PydanticCustomError(
-                "as_of_outside_policy", "{as_of} 不在任何政策的有效期内（{periods}）",
-                {"as_of": as_of.isoformat(), "periods": known.describe_periods()})
+                "as_of_outside_policy",
+                "{as_of} 不在任何政策的有效期内（{periods}）",
+                {"as_of": as_of.isoformat(), "periods": known.describe_periods()},
+            )
         return as_of
 
 
 # ── errors ──────────────────────────────────────────────────────────────────────────────────
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -94,11 +95,11 @@ def _convert(key: str, raw: Any, where: str) -> Any:
         return raw
     if kind == "Decimal":
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-            raise PolicyError(f"{where}：应为小数（如 \"0.60\"），实际为 {raw!r}")
+            raise PolicyError(f'{where}：应为小数（如 "0.60"），实际为 {raw!r}')
         try:
             value = Decimal(str(raw))
         except InvalidOperation:
-            raise PolicyError(f"{where}：应为小数（如 \"0.60\"），实际为 {raw!r}") from None
+            raise PolicyError(f'{where}：应为小数（如 "0.60"），实际为 {raw!r}') from None
         if not (Decimal(0) <= value <= Decimal(1)):
             raise PolicyError(f"{where}：比例应在 0 与 1 之间，实际为 {raw!r}")
         return value
@@ -225,7 +226,7 @@ class PolicySet:
             if policy.name in names:
                 raise PolicyError(f"政策名称重复：{policy.name}")
             names.add(policy.name)
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in pairwise(ordered):
             if later.start <= earlier.end:
                 raise PolicyError(
                     f"政策有效期重叠：{earlier.name}（{earlier.start} 至 {earlier.end}）与 "

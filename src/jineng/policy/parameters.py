@@ -14,11 +14,6 @@ from types import MappingProxyType
 from typing import Any
 
 
-def keyed(*keys: str) -> Any:
-    """A mapping parameter whose sub-keys are fixed (e.g. academic / other)."""
-    return field(metadata={"keys": keys})
-
-
 @dataclass(frozen=True, slots=True)
 class Parameters:
     # A. 开班审批
@@ -32,7 +27,7 @@ class Parameters:
     qualified_hours_min: int
     problem_since: dt.date
     apprentice_per_enterprise_max: int
-    apprentice_annual_max: MappingProxyType[str, int] = keyed("academic", "other")
+    apprentice_annual_max: MappingProxyType[str, int] = field(metadata={"keys": ("academic", "other")})
     # B. 学员资格
     cooldown_months: int = 0
     inmate_release_before: dt.date = dt.date.min

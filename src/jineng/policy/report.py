@@ -73,23 +73,25 @@ def rules_as_dict(policy: Policy, day: dt.date) -> dict[str, Any]:
     params = policy.parameters_on(day)
     out = []
     for spec in RULES:
-        out.append({
-            "id": spec.id,
-            "section": spec.section,
-            "clause": spec.clause,
-            "outcome": str(spec.outcome),
-            "requirement": spec.requirement,
-            "parameters": [
-                {
-                    "key": key,
-                    "value": _value(getattr(params, key)),
-                    "unit": policy.entries[key].unit,
-                    "clause": policy.entries[key].clause,
-                    "description": policy.entries[key].description,
-                }
-                for key in spec.params
-            ],
-        })
+        out.append(
+            {
+                "id": spec.id,
+                "section": spec.section,
+                "clause": spec.clause,
+                "outcome": str(spec.outcome),
+                "requirement": spec.requirement,
+                "parameters": [
+                    {
+                        "key": key,
+                        "value": _value(getattr(params, key)),
+                        "unit": policy.entries[key].unit,
+                        "clause": policy.entries[key].clause,
+                        "description": policy.entries[key].description,
+                    }
+                    for key in spec.params
+                ],
+            }
+        )
     return {"policy": policy.name, "date": day.isoformat(), "rules": out}
 
 
@@ -100,8 +102,11 @@ def render_rules_text(policy: Policy, day: dt.date) -> str:
         lines.append(f"{rule['id']:<26}〔{rule['clause']}〕{OUTCOME_ZH[rule['outcome']]}  {rule['requirement']}")
         for p in rule["parameters"]:
             value = p["value"]
-            shown = "、".join(map(str, value)) if isinstance(value, list) else (
-                "，".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value)
+            shown = (
+                "、".join(map(str, value))
+                if isinstance(value, list)
+                else ("，".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value)
+            )
             lines.append(f"{'':28}{p['key']} = {shown} {p['unit']}（{p['clause']}）")
     lines.append("")
     lines.append(f"共 {len(data['rules'])} 条规则")

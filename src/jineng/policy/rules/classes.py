@@ -32,9 +32,15 @@ def cls_teacher_ratio(c: Context) -> Finding | None:
     required = ceil(c.n / ratio)
     if teachers >= required:
         return None
-    return finding("CLS-TEACHER-RATIO", "class",
-                   f"师生比不超过1:{ratio}：{c.n}名学员至少需{required}名教师，本班{teachers}名",
-                   trainees=c.n, teachers=teachers, required=required, ratio=ratio)
+    return finding(
+        "CLS-TEACHER-RATIO",
+        "class",
+        f"师生比不超过1:{ratio}：{c.n}名学员至少需{required}名教师，本班{teachers}名",
+        trainees=c.n,
+        teachers=teachers,
+        required=required,
+        ratio=ratio,
+    )
 
 
 @class_rule("CLS-STATION-RATIO")
@@ -43,9 +49,15 @@ def cls_station_ratio(c: Context) -> Finding | None:
     required = ceil(c.n / ratio)
     if stations >= required:
         return None
-    return finding("CLS-STATION-RATIO", "class",
-                   f"工位与学员比不超过1:{ratio}：{c.n}名学员至少需{required}个工位，本班{stations}个",
-                   trainees=c.n, workstations=stations, required=required, ratio=ratio)
+    return finding(
+        "CLS-STATION-RATIO",
+        "class",
+        f"工位与学员比不超过1:{ratio}：{c.n}名学员至少需{required}个工位，本班{stations}个",
+        trainees=c.n,
+        workstations=stations,
+        required=required,
+        ratio=ratio,
+    )
 
 
 @class_rule("CLS-MIN-TEACHERS")
@@ -53,8 +65,13 @@ def cls_min_teachers(c: Context) -> Finding | None:
     minimum, teachers = c.p.teachers_min, len(c.doc.class_.teachers)
     if teachers >= minimum:
         return None
-    return finding("CLS-MIN-TEACHERS", "class", f"每个专业每个班级不少于{minimum}名教师：本班{teachers}名",
-                   teachers=teachers, min=minimum)
+    return finding(
+        "CLS-MIN-TEACHERS",
+        "class",
+        f"每个专业每个班级不少于{minimum}名教师：本班{teachers}名",
+        teachers=teachers,
+        min=minimum,
+    )
 
 
 @class_rule("CLS-HOUR-LENGTH")
@@ -62,8 +79,13 @@ def cls_hour_length(c: Context) -> Finding | None:
     minimum, minutes = c.p.hour_minutes_min, c.doc.class_.minutes_per_hour
     if minutes >= minimum:
         return None
-    return finding("CLS-HOUR-LENGTH", "class", f"每课时不低于{minimum}分钟：本班每课时{minutes}分钟",
-                   minutes_per_hour=minutes, min=minimum)
+    return finding(
+        "CLS-HOUR-LENGTH",
+        "class",
+        f"每课时不低于{minimum}分钟：本班每课时{minutes}分钟",
+        minutes_per_hour=minutes,
+        min=minimum,
+    )
 
 
 @class_rule("CLS-PRACTICAL-SHARE")
@@ -73,10 +95,15 @@ def cls_practical_share(c: Context) -> Finding | None:
     if hours.practical >= minimum * hours.total:
         return None
     share = Decimal(hours.practical) / Decimal(hours.total)
-    return finding("CLS-PRACTICAL-SHARE", "class",
-                   f"实操培训不少于总课时的{percent(minimum)}：实操{hours.practical}课时/总{hours.total}课时"
-                   f"={percent(share)}",
-                   practical=hours.practical, total=hours.total, share=round(share, 4), min=minimum)
+    return finding(
+        "CLS-PRACTICAL-SHARE",
+        "class",
+        f"实操培训不少于总课时的{percent(minimum)}：实操{hours.practical}课时/总{hours.total}课时={percent(share)}",
+        practical=hours.practical,
+        total=hours.total,
+        share=round(share, 4),
+        min=minimum,
+    )
 
 
 @class_rule("CLS-ONLINE-SHARE")
@@ -87,8 +114,9 @@ def cls_online_share(c: Context) -> Finding | None:
     codes: list[str] = []
     if hours.online_theory > maximum * hours.total:
         share = Decimal(hours.online_theory) / Decimal(hours.total)
-        reasons.append(f"线上理论{hours.online_theory}课时/总{hours.total}课时={percent(share)}，"
-                       f"超过{percent(maximum)}")
+        reasons.append(
+            f"线上理论{hours.online_theory}课时/总{hours.total}课时={percent(share)}，超过{percent(maximum)}"
+        )
         codes.append("share")
     if hours.online_theory > hours.theory:
         reasons.append(f"线上课时{hours.online_theory}超过理论课时{hours.theory}（线上只能是理论学习）")
@@ -106,10 +134,17 @@ def cls_online_share(c: Context) -> Finding | None:
                 codes.append("platform_not_connected")
     if not reasons:
         return None
-    return finding("CLS-ONLINE-SHARE", "class",
-                   f"线上理论学习不超过总课时的{percent(maximum)}且须依托目录内平台：" + "；".join(reasons),
-                   online=hours.online_theory, theory=hours.theory, total=hours.total, max=maximum,
-                   platform=platform.id if platform else None, reasons=codes)
+    return finding(
+        "CLS-ONLINE-SHARE",
+        "class",
+        f"线上理论学习不超过总课时的{percent(maximum)}且须依托目录内平台：" + "；".join(reasons),
+        online=hours.online_theory,
+        theory=hours.theory,
+        total=hours.total,
+        max=maximum,
+        platform=platform.id if platform else None,
+        reasons=codes,
+    )
 
 
 @class_rule("CLS-QUALIFIED-HOURS")
@@ -123,8 +158,14 @@ def cls_qualified_hours(c: Context) -> Finding | None:
     if total >= required:
         return None
     basis = f"该职业规定{set_hours}学时" if set_hours is not None else f"合格证书培训不少于{required}个学时"
-    return finding("CLS-QUALIFIED-HOURS", "class", f"{basis}：本班共{total}学时",
-                   total=total, required=required, set_hours=set_hours)
+    return finding(
+        "CLS-QUALIFIED-HOURS",
+        "class",
+        f"{basis}：本班共{total}学时",
+        total=total,
+        required=required,
+        set_hours=set_hours,
+    )
 
 
 @class_rule("CLS-INSTITUTION-LISTED")
@@ -137,11 +178,22 @@ def cls_institution_listed(c: Context) -> Finding | None:
     label = f"{code}（{cls.occupation.name}）"
     if matching:
         earliest = min(s.from_ for s in matching)
-        return finding("CLS-INSTITUTION-LISTED", "class",
-                       f"机构该专业{label}自{earliest.isoformat()}起纳入目录清单，晚于开班日期{cls.start.isoformat()}",
-                       occupation=code, listed_from=earliest, start=cls.start)
-    return finding("CLS-INSTITUTION-LISTED", "class", f"机构目录清单中没有职业{label}",
-                   occupation=code, listed_from=None, start=cls.start)
+        return finding(
+            "CLS-INSTITUTION-LISTED",
+            "class",
+            f"机构该专业{label}自{earliest.isoformat()}起纳入目录清单，晚于开班日期{cls.start.isoformat()}",
+            occupation=code,
+            listed_from=earliest,
+            start=cls.start,
+        )
+    return finding(
+        "CLS-INSTITUTION-LISTED",
+        "class",
+        f"机构目录清单中没有职业{label}",
+        occupation=code,
+        listed_from=None,
+        start=cls.start,
+    )
 
 
 @class_rule("CLS-INSTITUTION-BARRED", on="institution")
@@ -156,21 +208,34 @@ def cls_institution_barred(c: Context) -> Finding | None:
         reasons.append("已列入黑名单")
     if problem and found is not None:
         reasons.append(f"{since.isoformat()}以来审计、检查发现明显问题（{found.isoformat()}）")
-    return finding("CLS-INSTITUTION-BARRED", "institution",
-                   f"机构{inst.name}{'，'.join(reasons)}，不得开展政府补贴性培训",
-                   blacklisted=inst.blacklisted, problem_found_on=found, problem_since=since)
+    return finding(
+        "CLS-INSTITUTION-BARRED",
+        "institution",
+        f"机构{inst.name}{'，'.join(reasons)}，不得开展政府补贴性培训",
+        blacklisted=inst.blacklisted,
+        problem_found_on=found,
+        problem_since=since,
+    )
 
 
 @class_rule("CLS-CROSS-CITY")
 def cls_cross_city(c: Context) -> Finding | None:
     cls, inst = c.doc.class_, c.doc.institution
-    if (inst.home_city == cls.city or inst.kind == "technical_school" or cls.cross_city_approval
-            or not cls.local_alternative_exists):
+    if (
+        inst.home_city == cls.city
+        or inst.kind == "technical_school"
+        or cls.cross_city_approval
+        or not cls.local_alternative_exists
+    ):
         return None
-    return finding("CLS-CROSS-CITY", "class",
-                   f"机构属地{inst.home_city}与开班地{cls.city}不在同一地市，本地已有相关机构，"
-                   "未经省“人人持证、技能河南”建设工作领导小组办公室同意不得跨地市开展补贴培训",
-                   home_city=inst.home_city, city=cls.city)
+    return finding(
+        "CLS-CROSS-CITY",
+        "class",
+        f"机构属地{inst.home_city}与开班地{cls.city}不在同一地市，本地已有相关机构，"
+        "未经省“人人持证、技能河南”建设工作领导小组办公室同意不得跨地市开展补贴培训",
+        home_city=inst.home_city,
+        city=cls.city,
+    )
 
 
 @class_rule("CLS-ENTERPRISE-CENTER")
@@ -189,10 +254,15 @@ def cls_enterprise_center(c: Context) -> Finding | None:
         reasons.append("不具备培训设施")
     if not reasons:
         return None
-    return finding("CLS-ENTERPRISE-CENTER", "class",
-                   "企业培训中心须具备与培训相一致的师资、场地、设施：" + "；".join(reasons),
-                   certified_teachers=certified, required=required, has_site=inst.has_site,
-                   has_facilities=inst.has_facilities)
+    return finding(
+        "CLS-ENTERPRISE-CENTER",
+        "class",
+        "企业培训中心须具备与培训相一致的师资、场地、设施：" + "；".join(reasons),
+        certified_teachers=certified,
+        required=required,
+        has_site=inst.has_site,
+        has_facilities=inst.has_facilities,
+    )
 
 
 @class_rule("CLS-APPRENTICE-ENTERPRISE")
@@ -205,10 +275,16 @@ def cls_apprentice_enterprise(c: Context) -> Finding | None:
     if total <= limit:
         return None
     enterprise = cls.enterprise.name if cls.enterprise else ""
-    return finding("CLS-APPRENTICE-ENTERPRISE", "class",
-                   f"同一机构对同一企业同一职业（工种）新型学徒制培训不超过{limit}人：{enterprise}已有{before}人，"
-                   f"本班{c.n}人，合计{total}人",
-                   before=before, trainees=c.n, total=total, max=limit)
+    return finding(
+        "CLS-APPRENTICE-ENTERPRISE",
+        "class",
+        f"同一机构对同一企业同一职业（工种）新型学徒制培训不超过{limit}人：{enterprise}已有{before}人，"
+        f"本班{c.n}人，合计{total}人",
+        before=before,
+        trainees=c.n,
+        total=total,
+        max=limit,
+    )
 
 
 @class_rule("CLS-APPRENTICE-ANNUAL")
@@ -223,6 +299,13 @@ def cls_apprentice_annual(c: Context) -> Finding | None:
     if total <= limit:
         return None
     label = "具备学制教育资质的机构" if inst.academic_education else "不具备学制教育资质的机构"
-    return finding("CLS-APPRENTICE-ANNUAL", "class",
-                   f"{label}年内新型学徒制培训不超过{limit}人：年内已有{before}人，本班{c.n}人，合计{total}人",
-                   before=before, trainees=c.n, total=total, max=limit, academic_education=inst.academic_education)
+    return finding(
+        "CLS-APPRENTICE-ANNUAL",
+        "class",
+        f"{label}年内新型学徒制培训不超过{limit}人：年内已有{before}人，本班{c.n}人，合计{total}人",
+        before=before,
+        trainees=c.n,
+        total=total,
+        max=limit,
+        academic_education=inst.academic_education,
+    )

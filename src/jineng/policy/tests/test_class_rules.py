@@ -24,19 +24,33 @@ class TestClassSize:
         result = check(document(trainees=81, klass={"teachers": teachers(5)}))
         [size] = [f for f in result.findings if f.rule == "CLS-SIZE"]
         assert size.as_dict() == {
-            "rule": "CLS-SIZE", "outcome": "block", "subject": "class", "clause": "二(三)1",
-            "message": "每班人数不超过80人：本班81人", "values": {"trainees": 81, "max": 80},
+            "rule": "CLS-SIZE",
+            "outcome": "block",
+            "subject": "class",
+            "clause": "二(三)1",
+            "message": "每班人数不超过80人：本班81人",
+            "values": {"trainees": 81, "max": 80},
         }
         assert result.decision == "block"
 
 
 @pytest.mark.parametrize(
     ("trainees", "teacher_count", "fires_"),
-    [(20, 2, False), (40, 2, False), (41, 2, True), (41, 3, False), (60, 3, False), (61, 3, True),
-     (80, 4, False), (80, 3, True)],
+    [
+        (20, 2, False),
+        (40, 2, False),
+        (41, 2, True),
+        (41, 3, False),
+        (60, 3, False),
+        (61, 3, True),
+        (80, 4, False),
+        (80, 3, True),
+    ],
 )
 def test_teacher_ratio_is_within_one_to_twenty(trainees: int, teacher_count: int, fires_: bool) -> None:
-    assert fires("CLS-TEACHER-RATIO", document(trainees=trainees, klass={"teachers": teachers(teacher_count)})) is fires_
+    assert (
+        fires("CLS-TEACHER-RATIO", document(trainees=trainees, klass={"teachers": teachers(teacher_count)})) is fires_
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,12 +117,14 @@ class TestQualifiedHours:
         doc = document(klass={"certificate": "training_qualified", "hours": hours(total - 24, 24)})
         assert fires("CLS-QUALIFIED-HOURS", doc) is fires_
 
-    @pytest.mark.parametrize(("set_hours", "total", "fires_"), [(60, 60, False), (60, 59, True), (30, 30, False),
-                                                                 (30, 29, True)])
+    @pytest.mark.parametrize(
+        ("set_hours", "total", "fires_"), [(60, 60, False), (60, 59, True), (30, 30, False), (30, 29, True)]
+    )
     def test_the_occupations_own_hours_replace_the_40(self, set_hours: int, total: int, fires_: bool) -> None:
         occupation = {**document()["class"]["occupation"], "set_hours": set_hours}
-        doc = document(klass={"certificate": "training_qualified", "hours": hours(10, total - 10),
-                              "occupation": occupation})
+        doc = document(
+            klass={"certificate": "training_qualified", "hours": hours(10, total - 10), "occupation": occupation}
+        )
         assert fires("CLS-QUALIFIED-HOURS", doc) is fires_
 
     def test_other_certificates_are_not_held_to_it(self) -> None:
@@ -122,7 +138,10 @@ class TestQualifiedHours:
         ([{"occupation": "6-18-01-01", "from": "2023-05-09"}], True),  # one day too late
         ([{"occupation": "6-18-01-02", "from": "2020-01-01"}], True),  # another occupation
         ([], True),
-        ([{"occupation": "6-18-01-01", "from": "2023-06-01"}, {"occupation": "6-18-01-01", "from": "2021-01-01"}], False),
+        (
+            [{"occupation": "6-18-01-01", "from": "2023-06-01"}, {"occupation": "6-18-01-01", "from": "2021-01-01"}],
+            False,
+        ),
     ],
 )
 def test_the_institution_is_listed_for_the_occupation_from_its_date(specialties: list[object], fires_: bool) -> None:
@@ -131,8 +150,13 @@ def test_the_institution_is_listed_for_the_occupation_from_its_date(specialties:
 
 @pytest.mark.parametrize(
     ("blacklisted", "problem_found_on", "fires_"),
-    [(False, None, False), (False, "2021-12-31", False), (False, "2022-01-01", True), (True, None, True),
-     (True, "2021-06-01", True)],
+    [
+        (False, None, False),
+        (False, "2021-12-31", False),
+        (False, "2022-01-01", True),
+        (True, None, True),
+        (True, "2021-06-01", True),
+    ],
 )
 def test_a_blacklisted_or_problem_institution_is_barred(
     blacklisted: bool, problem_found_on: str | None, fires_: bool
@@ -158,8 +182,10 @@ def test_a_blacklisted_or_problem_institution_is_barred(
 def test_cross_city_training_needs_approval_unless_a_technical_school(
     home_city: str, kind: str, approval: bool, local: bool, fires_: bool
 ) -> None:
-    doc = document(institution={"home_city": home_city, "kind": kind},
-                   klass={"cross_city_approval": approval, "local_alternative_exists": local})
+    doc = document(
+        institution={"home_city": home_city, "kind": kind},
+        klass={"cross_city_approval": approval, "local_alternative_exists": local},
+    )
     assert fires("CLS-CROSS-CITY", doc) is fires_
 
 
@@ -171,8 +197,11 @@ class TestEnterpriseCenter:
     def test_certified_teachers_at_least_two_and_one_per_twenty(
         self, trainees: int, teacher_count: int, certified: int, fires_: bool
     ) -> None:
-        doc = document(trainees=trainees, institution={"kind": "enterprise_center"},
-                       klass={"teachers": teachers(teacher_count, certified)})
+        doc = document(
+            trainees=trainees,
+            institution={"kind": "enterprise_center"},
+            klass={"teachers": teachers(teacher_count, certified)},
+        )
         assert fires("CLS-ENTERPRISE-CENTER", doc) is fires_
 
     @pytest.mark.parametrize("missing", ["has_site", "has_facilities"])
@@ -181,8 +210,9 @@ class TestEnterpriseCenter:
         assert fires("CLS-ENTERPRISE-CENTER", doc)
 
     def test_other_institutions_are_not_held_to_it(self) -> None:
-        assert not fires("CLS-ENTERPRISE-CENTER", document(institution={"has_site": False},
-                                                          klass={"teachers": teachers(2, 0)}))
+        assert not fires(
+            "CLS-ENTERPRISE-CENTER", document(institution={"has_site": False}, klass={"teachers": teachers(2, 0)})
+        )
 
 
 ENTERPRISE = {"uscc": "91411000MA44XXXXXX", "name": "许昌某机械有限公司"}
@@ -192,9 +222,12 @@ def apprenticeship(trainees: int, *, per_enterprise: int = 0, this_year: int = 0
     return document(
         trainees=trainees,
         institution={"academic_education": academic},
-        klass={"training_type": "apprenticeship", "enterprise": ENTERPRISE, "teachers": teachers(4),
-               "apprentices_before": {"institution_this_year": this_year,
-                                      "same_enterprise_occupation": per_enterprise}},
+        klass={
+            "training_type": "apprenticeship",
+            "enterprise": ENTERPRISE,
+            "teachers": teachers(4),
+            "apprentices_before": {"institution_this_year": this_year, "same_enterprise_occupation": per_enterprise},
+        },
     )
 
 

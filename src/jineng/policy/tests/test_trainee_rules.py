@@ -89,13 +89,17 @@ class TestCooldown:
         ],
     )
     def test_one_calendar_month_after_the_last_assessment(self, start: str, assessed_on: str, fires_: bool) -> None:
-        doc = one(person(1, previous_trainings=[previous(assessed_on, end="2023-01-10")]),
-                  as_of="2023-01-01", klass={"start": start, "end": "2023-06-30"})
+        doc = one(
+            person(1, previous_trainings=[previous(assessed_on, end="2023-01-10")]),
+            as_of="2023-01-01",
+            klass={"start": start, "end": "2023-06-30"},
+        )
         assert fires("TRN-COOLDOWN", doc) is fires_
 
     def test_the_finding_names_the_earliest_allowed_start(self) -> None:
-        doc = one(person(1, previous_trainings=[previous("2023-03-31")]), klass={"start": "2023-04-29"},
-                  as_of="2023-04-01")
+        doc = one(
+            person(1, previous_trainings=[previous("2023-03-31")]), klass={"start": "2023-04-29"}, as_of="2023-04-01"
+        )
         [f] = trainee_findings(doc, "TRN-COOLDOWN")
         assert f.as_dict()["values"]["earliest_start"] == "2023-04-30"
         assert "2023-04-30" in f.message
@@ -104,8 +108,9 @@ class TestCooldown:
         assert fires("TRN-COOLDOWN", one(person(1, previous_trainings=[previous(None)])))
 
     def test_unsubsidised_previous_trainings_do_not_count(self) -> None:
-        doc = one(person(1, previous_trainings=[previous(None, subsidised=False),
-                                                previous("2023-05-01", subsidised=False)]))
+        doc = one(
+            person(1, previous_trainings=[previous(None, subsidised=False), previous("2023-05-01", subsidised=False)])
+        )
         assert not fires("TRN-COOLDOWN", doc)
 
     def test_any_one_recent_training_among_several_blocks(self) -> None:
@@ -159,8 +164,13 @@ def test_employees_train_close_to_their_post_and_transfers_away_from_it(
 
 @pytest.mark.parametrize(
     ("answers", "fires_"),
-    [((True, True, True), False), ((False, True, True), True), ((True, False, True), True),
-     ((True, True, False), True), ((False, False, False), True)],
+    [
+        ((True, True, True), False),
+        ((False, True, True), True),
+        ((True, False, True), True),
+        ((True, True, False), True),
+        ((False, False, False), True),
+    ],
 )
 def test_no_intent_or_ability_excludes(answers: tuple[bool, bool, bool], fires_: bool) -> None:
     q = dict(zip(("training_intent", "employment_intent", "employment_ability"), answers, strict=True))
