@@ -46,7 +46,8 @@ def cmd_check_class(args: argparse.Namespace) -> int:
     try:
         doc = parse_document(raw, policies=known, policy=forced)
     except InvalidDocument as exc:
-        sys.stderr.write(f"jineng: {args.file} 不是有效的开班事实文档，共 {len(exc.errors)} 处错误：\n")
+        source = "标准输入" if args.file == "-" else args.file
+        sys.stderr.write(f"jineng: {source} 不是有效的开班事实文档，共 {len(exc.errors)} 处错误（未进行规则核查）：\n")
         for error in exc.errors:
             sys.stderr.write(f"  {error.path}: {error.message}\n")
         return EXIT_INVALID

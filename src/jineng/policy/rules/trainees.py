@@ -72,21 +72,24 @@ def trn_cooldown(t: Trainee, subject: str, c: Context) -> Finding | None:
             earliest_start=None,
             start=start,
         )
-    # Exactly one month after the assessment is allowed; the latest assessment decides.
-    earliest, pt = max(
-        ((add_months(pt.assessed_on, months), pt) for pt in subsidised if pt.assessed_on is not None),
-        key=lambda item: item[0],
-        default=(None, None),
-    )
-    if earliest is None or pt is None or pt.assessed_on is None or start >= earliest:
+    # Exactly one month after an assessment is allowed; the latest assessment decides.
+    assessed = [
+        (add_months(pt.assessed_on, months), pt.assessed_on, pt.class_id)
+        for pt in subsidised
+        if pt.assessed_on is not None
+    ]
+    if not assessed:
+        return None
+    earliest, assessed_on, class_id = max(assessed)
+    if start >= earliest:
         return None
     return finding(
         "TRN-COOLDOWN",
         subject,
-        f"学员{t.name}上一个补贴培训项目{pt.class_id}于{pt.assessed_on.isoformat()}考核结束不足"
+        f"学员{t.name}上一个补贴培训项目{class_id}于{assessed_on.isoformat()}考核结束不足"
         f"{c.p.cooldown_months}个月：最早可于{earliest.isoformat()}开班，本班{start.isoformat()}开班",
-        previous_class=pt.class_id,
-        assessed_on=pt.assessed_on,
+        previous_class=class_id,
+        assessed_on=assessed_on,
         earliest_start=earliest,
         start=start,
     )
