@@ -90,7 +90,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "jineng.policy",
-    "jineng.plan",
 ]
 
 MIDDLEWARE = [
