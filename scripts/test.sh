@@ -3,7 +3,7 @@
 # SQLite by default; set DATABASE_URL=postgres://... to run the suite on PostgreSQL.
 source "$(dirname "$0")/_env.sh"
 echo "== ruff"
-ruff check src tests bench
+ruff check src bench
 echo "== mypy"
 mypy
 echo "== pytest (database: ${DATABASE_URL:-sqlite})"
