@@ -25,8 +25,8 @@ def _error(message: str) -> int:
 
 
 def cmd_check_class(args: argparse.Namespace) -> int:
-    from .policy.engine import evaluate
-    from .policy.facts import InvalidDocument, parse_document
+    from .policy.engine import UnknownPolicy, check_json
+    from .policy.facts import InvalidDocument
     from .policy.loader import PolicyError, policies
     from .policy.report import render_evaluation_text
 
@@ -35,25 +35,17 @@ def cmd_check_class(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _error(f"无法读取 {args.file}：{exc.strerror}")
     try:
-        known = policies()
+        doc, evaluation = check_json(raw, policies=policies(), policy_name=args.policy)
     except PolicyError as exc:
         return _error(f"政策文件有误：{exc}")
-    forced = None
-    if args.policy:
-        forced = known.named(args.policy)
-        if forced is None:
-            return _error(f"没有名为 {args.policy} 的政策（可用：{known.describe_periods()}）")
-    try:
-        doc = parse_document(raw, policies=known, policy=forced)
+    except UnknownPolicy as exc:
+        return _error(str(exc))
     except InvalidDocument as exc:
         source = "标准输入" if args.file == "-" else args.file
         sys.stderr.write(f"jineng: {source} 不是有效的开班事实文档，共 {len(exc.errors)} 处错误（未进行规则核查）：\n")
         for error in exc.errors:
             sys.stderr.write(f"  {error.path}: {error.message}\n")
         return EXIT_INVALID
-    policy = forced or known.in_force(doc.as_of)
-    assert policy is not None  # parse_document refuses an as_of outside every policy
-    evaluation = evaluate(doc, policy)
     if args.format == "json":
         _print_json(evaluation.as_dict())
     else:

@@ -106,8 +106,18 @@ def uscc_problem(code: str) -> str | None:
     try:
         uscc.validate(code)
     except ValidationError as exc:
-        return f"统一社会信用代码无效（{type(exc).__name__}）"
+        reason = _USCC_REASONS.get(type(exc).__name__, "格式不正确")
+        return f"统一社会信用代码 {code!r} 无效：{reason}"
     return None
+
+
+# stdnum's exception classes, in the words of GB 32100-2015.
+_USCC_REASONS = {
+    "InvalidLength": "应为 18 位",
+    "InvalidFormat": "含有不允许的字符（只允许数字和除 I、O、S、V、Z 外的大写字母）",
+    "InvalidChecksum": "校验码（第 18 位）不正确",
+    "InvalidComponent": "登记管理部门代码、机构类别代码或行政区划码无效",
+}
 
 
 def is_valid_uscc(code: str) -> bool:

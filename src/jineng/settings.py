@@ -89,7 +89,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",
     "jineng.policy",
+    "jineng.web",
+    "jineng.demo",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +135,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 # Where dated policy files are read from; a test or an administrator may point it elsewhere.
 JINENG_POLICY_DIR = os.environ.get("JINENG_POLICY_DIR", "") or None

@@ -80,3 +80,25 @@ def policy_for(doc: ClassDocument, policies: PolicySet, name: str | None = None)
     if policy is None:  # parse_document already refused such an as_of; kept for direct callers
         raise LookupError(f"没有适用于 {doc.as_of} 的政策" if not name else f"没有名为 {name} 的政策")
     return policy
+
+
+class UnknownPolicy(LookupError):
+    pass
+
+
+def check_json(
+    raw: str | bytes, *, policies: PolicySet, policy_name: str | None = None
+) -> tuple[ClassDocument, Evaluation]:
+    """Parse and evaluate one class-facts document: the one path the CLI, the API and the web form share.
+
+    Raises InvalidDocument (every bad field, nothing evaluated) or UnknownPolicy.
+    """
+    from .facts import parse_document
+
+    forced = None
+    if policy_name:
+        forced = policies.named(policy_name)
+        if forced is None:
+            raise UnknownPolicy(f"没有名为 {policy_name} 的政策（可用：{policies.describe_periods()}）")
+    doc = parse_document(raw, policies=policies, policy=forced)
+    return doc, evaluate(doc, policy_for(doc, policies, policy_name))

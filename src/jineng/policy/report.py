@@ -42,7 +42,7 @@ def render_evaluation_text(evaluation: Evaluation, doc: ClassDocument) -> str:
         if f.subject != current:
             current = f.subject
             lines.append(_subject_heading(f.subject, doc, rows))
-        lines.append(f"  ✗ {f.rule}〔{f.clause}〕{OUTCOME_ZH[f.outcome]}：{_mask_ids(f.message, f.subject)}")
+        lines.append(f"  ✗ {f.rule}〔{f.clause}〕{OUTCOME_ZH[f.outcome]}：{mask_subject_ids(f.message, f.subject)}")
     blocks = sum(1 for f in evaluation.findings if f.outcome == "block")
     if evaluation.findings:
         lines.append("")
@@ -50,7 +50,7 @@ def render_evaluation_text(evaluation: Evaluation, doc: ClassDocument) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mask_ids(message: str, subject: str) -> str:
+def mask_subject_ids(message: str, subject: str) -> str:
     id_number = subject.removeprefix("trainee:")
     if subject.startswith("trainee:") and id_number in message:
         return message.replace(id_number, mask_ric(id_number))

@@ -1,0 +1,80 @@
+"""The JSON API (/api/v1/): one NinjaAPI, routers per domain app, one error shape.
+
+Every error is JSON `{"code", "message", "fields": [{"path", "message"}]}` with a Chinese message,
+so an institution's system can show it to its users as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+
+class FieldProblem(Schema):
+    path: str
+    message: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: list[FieldProblem] = Field(default_factory=list)
+
+
+class ApiError(Exception):
+    """Raised by endpoints: rendered as the common error shape with its HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+
+
+api = NinjaAPI(
+    title="jineng 补贴性职业技能培训管理系统 API",
+    version="1",
+    description="许昌 2023“人人持证、技能河南”：规则目录、开班事实核查。错误统一为 {code, message, fields}。",
+    urls_namespace="api-v1",
+)
+
+
+def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return _error(request, exc.status, {"code": exc.code, "message": exc.message, "fields": exc.fields})
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields = [
+        {"path": ".".join(str(part) for part in error.get("loc", ())), "message": str(error.get("msg", ""))}
+        for error in exc.errors
+    ]
+    return _error(
+        request, 422, {"code": "invalid_request", "message": f"请求有 {len(fields)} 处错误", "fields": fields}
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, {"code": "unauthenticated", "message": "未登录或令牌无效", "fields": []})
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": str(exc), "fields": []})
+
+
+def _register_routers() -> None:
+    from .policy.api import router as policy_router
+
+    api.add_router("/", policy_router)
+
+
+_register_routers()

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .api import api
+from .web import views as web
+
+admin.site.site_header = "jineng 系统管理"
+admin.site.site_title = "jineng 系统管理"
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("healthz", web.healthz, name="healthz"),
+    path("rules/", web.rules, name="rules"),
+    path("check-class/", web.check_class, name="check-class"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
