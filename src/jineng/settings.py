@@ -90,6 +90,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "jineng.accounts",
+    "jineng.registry",
+    "jineng.classes",
+    "jineng.audit",
     "jineng.policy",
     "jineng.web",
     "jineng.demo",
@@ -107,6 +111,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "jineng.urls"
+AUTH_USER_MODEL = "accounts.User"
 
 TEMPLATES = [
     {

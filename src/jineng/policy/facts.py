@@ -323,3 +323,11 @@ def parse_document(
         return ClassDocument.model_validate_json(raw, context={"policies": policies, "policy": policy})
     except ValidationError as exc:
         raise InvalidDocument(_errors(exc)) from None
+
+
+def validate_document(data: dict[str, Any], *, policies: PolicySet | None = None) -> ClassDocument:
+    """Validate a document gathered as Python values (dates as `datetime.date`), e.g. from the database."""
+    try:
+        return ClassDocument.model_validate(data, context={"policies": policies, "policy": None})
+    except ValidationError as exc:
+        raise InvalidDocument(_errors(exc)) from None

@@ -1,0 +1,94 @@
+"""Users: one role each, one organisation each; the role and the organisation decide the scope."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+if TYPE_CHECKING:
+    from jineng.registry.models import Institution, OrgUnit  # noqa: F401
+
+
+class Role(models.TextChoices):
+    INSTITUTION_CLERK = "institution_clerk", "培训机构经办人"
+    EVALUATOR = "evaluator", "评价机构经办人"
+    DEPT_REVIEWER = "dept_reviewer", "行业主管部门审核人"
+    AREA_HR = "area_hr", "县（市、区）人社局审核人"
+    CITY_HR = "city_hr", "市人社局审核人"
+    FINANCE = "finance", "财政局经办人"
+    WORKER = "worker", "劳动者"
+    LEADER = "leader", "领导/专班（只读）"
+    SYS_ADMIN = "sys_admin", "系统管理员"
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+
+
+# Roles that act for an institution (org is the institution's area; `institution` is required).
+INSTITUTION_ROLES = frozenset({Role.INSTITUTION_CLERK, Role.EVALUATOR})
+# Roles that may read resident ID and phone numbers in clear (everyone else sees them masked).
+CLEAR_ID_ROLES = frozenset({Role.INSTITUTION_CLERK, Role.AREA_HR, Role.CITY_HR})
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=32, choices=Role.choices, default=Role.WORKER)
+    org = models.ForeignKey(
+        "registry.OrgUnit",
+        verbose_name="所属单位",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    institution = models.ForeignKey(
+        "registry.Institution",
+        verbose_name="所属机构",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    person = models.ForeignKey(
+        "registry.Person",
+        verbose_name="本人（劳动者）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.first_name or self.username
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def sees_clear_ids(self) -> bool:
+        return self.role in CLEAR_ID_ROLES
+
+
+class ApiToken(models.Model):
+    """A bearer token for an institution's own system; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="用户")
+    name = models.CharField("用途", max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField("令牌前缀", max_length=8, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}…）"
