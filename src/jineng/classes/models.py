@@ -52,17 +52,17 @@ class Level(models.IntegerChoices):
 
 
 class SpecialAction(models.IntegerChoices):
-    # 二(一)1–10 of the plan
-    MANUFACTURING = 1, "制造业技能提升行动"
-    DIGITAL = 2, "数字技能提升行动"
-    RURAL = 3, "乡村振兴技能提升行动"
-    SERVICE = 4, "现代服务业技能提升行动"
-    KEY_GROUPS = 5, "重点群体技能提升行动"
-    SPECIAL_GROUPS = 6, "特殊群体技能提升行动"
-    STUDENTS = 7, "在校学生技能提升行动"
-    EMPLOYER_EVALUATION = 8, "企业技能人才自主评价行动"
-    HIGH_SKILLED = 9, "高技能人才培育行动"
-    COMPETITIONS = 10, "职业技能竞赛行动"
+    # 二(一)1–10 of the plan, named as the plan data names them (jineng/plan/data).
+    MANUFACTURING = 1, "新兴制造业技能人才培养专项行动"
+    SERVICES = 2, "现代服务业技能培训专项行动"
+    RURAL = 3, "乡村振兴技能人才培养专项行动"
+    HIGH_RISK = 4, "高危行业技能人才培养专项行动"
+    NATURE = 5, "自然保护技能人才培养专项行动"
+    KEY_GROUPS = 6, "重点群体技能培训专项行动"
+    COLLEGES = 7, "职业院校技能培训专项行动"
+    HR_BRANDS = 8, "人力资源品牌培训专项行动"
+    HIGH_SKILL = 9, "高技能人才培训专项行动"
+    CONTESTS = 10, "职业技能竞赛培训专项行动"
 
 
 class TrainingClass(models.Model):

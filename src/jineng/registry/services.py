@@ -1,4 +1,4 @@
-"""Catalog writes: org units from the plan's annexes."""
+"""Catalog writes: org units from the plan's annexes, occupations from the shipped classification."""
 
 from __future__ import annotations
 
@@ -47,3 +47,29 @@ def org_units_sync(*, plan: Plan | None = None, actor: object = None) -> dict[st
         )
     upsert(FINANCE_KEY, kind=OrgUnit.Kind.BUREAU, name="市财政局", region_code="", parent=city, seq=100)
     return {"created": created, "unchanged_or_updated": updated}
+
+
+@transaction.atomic
+def occupations_sync(*, actor: object = None) -> dict[str, int]:
+    """Load the shipped occupation catalog (idempotent; the code is the natural key)."""
+    from .models import Occupation
+    from .occupation_data import load_occupations
+
+    created = 0
+    for record in load_occupations():
+        values = {
+            "name": record.name,
+            "class_code": record.class_code,
+            "major_group": record.major_group,
+            "catalog": record.catalog,
+            "manufacturing": record.manufacturing,
+            "certificate_routes": list(record.certificate_routes),
+            "levels": list(record.levels),
+            "set_hours": record.set_hours,
+            "actions": list(record.actions),
+        }
+        occupation, was_created = Occupation.objects.update_or_create(code=record.code, defaults=values)
+        if was_created:
+            created += 1
+            audit_record(actor=actor, event="occupation.create", obj=occupation)
+    return {"created": created, "total": Occupation.objects.count()}
