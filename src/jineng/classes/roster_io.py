@@ -1,9 +1,14 @@
-"""Roster files (花名册): the downloadable template, and parsing an XLSX/CSV into roster rows.
+"""Roster files (花名册): the downloadable template, parsing an XLSX/CSV into roster rows, and export.
 
-Pure: bytes in, rows and row errors out. Every bad row is reported at once with its row number
-(the header is row 1) and the caller imports only a file without errors. A resident ID with a bad
-check digit is not a parse error — that is TRN-IDENTITY's finding — but an ID Excel turned into a
-number is, because its last digits are already lost.
+Pure: bytes in, rows and row errors out; no database. Every bad row is reported at once with its
+row number (the header is row 1, the first trainee row 2) and the column, and the caller imports
+only a file without errors (`ParseResult.ok`).
+
+The parser refuses only what is structurally unusable: an empty name or ID, an unknown category
+or school kind, a value that is not a date/year/是否, a dependent field missing (student, inmate,
+questionnaire) — and an ID that the spreadsheet turned into a number, because its last digits are
+already lost. A resident ID with a bad length or check digit, or one repeated in the file, is not a
+parse error: that is TRN-IDENTITY's finding (see /work/shared/contracts/class-facts.md).
 """
 
 from __future__ import annotations
@@ -12,18 +17,27 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from jineng.ids import normalise_ric
 
 MAX_ROWS = 1000
-Kind = Literal["text", "id", "phone", "category", "school", "year", "code", "bool", "date"]
+SHEET_TITLE = "花名册"
+GUIDE_TITLE = "填写说明"
+NAME_MAX = 50  # registry.Person.name max_length
 
-CATEGORY_LABELS = {
+Kind = Literal["seq", "text", "id", "phone", "category", "school", "year", "code", "bool", "date"]
+
+CATEGORY_LABELS: dict[str, str] = {
     "失业人员": "unemployed",
     "农民工": "migrant_worker",
     "脱贫人口": "poverty_relief",
@@ -37,48 +51,133 @@ CATEGORY_LABELS = {
     "服刑人员": "inmate",
     "其他": "other",
 }
-SCHOOL_LABELS = {
+SCHOOL_LABELS: dict[str, str] = {
     "普通高校": "university",
     "特殊教育职业学校": "special_vocational",
     "技工院校": "technical_school",
     "中等职业学校": "vocational_school",
 }
-_YES, _NO = {"是", "y", "yes", "true", "1"}, {"否", "n", "no", "false", "0"}
+_CATEGORY_NAMES = {v: k for k, v in CATEGORY_LABELS.items()}
+_SCHOOL_NAMES = {v: k for k, v in SCHOOL_LABELS.items()}
+_YES = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔"})
+_NO = frozenset({"否", "n", "no", "false", "0", "×", "✗", "✘"})
 
 
 @dataclass(frozen=True)
 class Column:
+    """One roster column: `header` is what the template shows (without the required mark '*')."""
+
     key: str
     header: str
     required: bool
     kind: Kind
     help: str
+    example: str
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    width: int = 12
+
+    @property
+    def label(self) -> str:
+        """The header cell text: required columns are marked with '*'."""
+        return f"{self.header}*" if self.required else self.header
 
 
+_BOOL = ("是", "否")
 COLUMNS: tuple[Column, ...] = (
-    Column("seq", "序号", False, "text", "可留空，导入时忽略"),
-    Column("name", "姓名", True, "text", "与身份证一致"),
-    Column("id_number", "身份证号", True, "id", "18 位，末位 X 大写；请将本列设为文本格式"),
-    Column("phone", "手机号", False, "phone", "11 位手机号"),
-    Column("category", "人员类别", True, "category", "、".join(CATEGORY_LABELS)),
-    Column("school_kind", "学校类型", False, "school", "在校学生填写：" + "、".join(SCHOOL_LABELS)),
-    Column("graduation_year", "毕业年份", False, "year", "在校学生填写，如 2023"),
-    Column("post_occupation", "岗位职业编码", False, "code", "企业职工填写现岗位职业编码，如 6-18-01-01"),
-    Column("transfer", "是否转岗", False, "bool", "企业职工填写：是/否"),
-    Column("trained_during_sentence", "刑期内是否参加过培训", False, "bool", "服刑人员填写：是/否"),
-    Column("eligible_next_level", "是否符合晋级条件", False, "bool", "服刑人员填写：是/否"),
-    Column("release_date", "释放日期", False, "date", "服刑人员填写，YYYY-MM-DD"),
-    Column("training_intent", "培训意愿", False, "bool", "开班前问卷：是/否（三项全填或全空）"),
-    Column("employment_intent", "就业意愿", False, "bool", "开班前问卷：是/否"),
-    Column("employment_ability", "就业能力", False, "bool", "开班前问卷：是/否"),
+    Column("seq", "序号", False, "seq", "可留空，导入时忽略", "1", aliases=("编号",), width=6),
+    Column("name", "姓名", True, "text", "与身份证一致", "王某", width=12),
+    Column(
+        "id_number",
+        "身份证号",
+        True,
+        "id",
+        "18 位居民身份证号，末位 X 大写（小写 x 自动转为 X）；本列须为“文本”格式，否则后几位会丢失",
+        "411081199001011234",
+        aliases=("身份证号码", "公民身份号码", "证件号码"),
+        width=22,
+    ),
+    Column(
+        "phone",
+        "手机号",
+        False,
+        "phone",
+        "选填；填写时为以 1 开头的 11 位手机号",
+        "13812345678",
+        aliases=("手机号码", "联系电话"),
+        width=15,
+    ),
+    Column(
+        "category",
+        "人员类别",
+        True,
+        "category",
+        "从下拉列表选择",
+        "失业人员",
+        choices=tuple(CATEGORY_LABELS),
+        width=22,
+    ),
+    Column(
+        "school_kind",
+        "学校类型",
+        False,
+        "school",
+        "在校学生填写；与毕业年份须同时填写",
+        "技工院校",
+        choices=tuple(SCHOOL_LABELS),
+        width=18,
+    ),
+    Column("graduation_year", "毕业年份", False, "year", "在校学生填写（4 位年份）；与学校类型须同时填写", "2023"),
+    Column(
+        "post_occupation",
+        "岗位职业编码",
+        False,
+        "code",
+        "企业职工填写现岗位的职业编码（4 段，如 6-18-01-01）",
+        "6-18-01-01",
+        width=16,
+    ),
+    Column("transfer", "是否转岗", False, "bool", "企业职工填写；须同时填写岗位职业编码，留空视为“否”", "否", _BOOL),
+    Column(
+        "trained_during_sentence",
+        "刑期内是否参加过培训",
+        False,
+        "bool",
+        "服刑人员填写；服刑人员三项须同时填写",
+        "否",
+        _BOOL,
+        width=22,
+    ),
+    Column("eligible_next_level", "是否符合晋级条件", False, "bool", "服刑人员填写", "是", _BOOL, width=18),
+    Column("release_date", "释放日期", False, "date", "服刑人员填写，格式 YYYY-MM-DD", "2024-06-30", width=13),
+    Column("training_intent", "培训意愿", False, "bool", "开班前问卷；问卷三项全部填写或全部留空", "是", _BOOL),
+    Column("employment_intent", "就业意愿", False, "bool", "开班前问卷", "是", _BOOL),
+    Column("employment_ability", "就业能力", False, "bool", "开班前问卷", "是", _BOOL),
 )
-_BY_HEADER = {c.header: c for c in COLUMNS}
+_COLUMN = {c.key: c for c in COLUMNS}
+_ORDER = {c.header: i for i, c in enumerate(COLUMNS)}
+_STUDENT_KEYS = ("school_kind", "graduation_year")
+_INMATE_KEYS = ("trained_during_sentence", "eligible_next_level", "release_date")
+_SURVEY_KEYS = ("training_intent", "employment_intent", "employment_ability")
+_TEXT_KINDS = frozenset({"id", "phone", "code"})
+
 _CODE = re.compile(r"\d-\d{2}-\d{2}-\d{2}\Z")
 _PHONE = re.compile(r"1\d{10}\Z")
+_SCIENTIFIC = re.compile(r"\d+(\.\d+)?E\+?\d+\Z")
+_YEAR = re.compile(r"(\d{4})(\.0+|年)?\Z")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(\s+0{1,2}:00(:00)?)?\Z")
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})\Z")
+_SPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+# ── results ───────────────────────────────────────────────────────────────────────────────────
 
 
 @dataclass(frozen=True)
 class RowError:
+    """A problem in the file: `row_number` 0 is the file as a whole, 1 the header row."""
+
     row_number: int
     column: str
     message: str
@@ -97,22 +196,22 @@ class RosterRow:
     questionnaire: dict[str, bool] | None
 
     def as_trainee_facts(self) -> dict[str, Any]:
-        inmate = dict(self.inmate) if self.inmate else None
-        if inmate and isinstance(inmate.get("release_date"), dt.date):
-            inmate["release_date"] = inmate["release_date"].isoformat()
+        """The contract's trainee object without `previous_trainings` (the caller adds those)."""
         return {
             "id_number": self.id_number,
             "name": self.name,
             "category": self.category,
-            "student": self.student,
-            "employee": self.employee,
-            "inmate": inmate,
-            "questionnaire": self.questionnaire,
+            "student": dict(self.student) if self.student is not None else None,
+            "employee": dict(self.employee) if self.employee is not None else None,
+            "inmate": dict(self.inmate) if self.inmate is not None else None,
+            "questionnaire": dict(self.questionnaire) if self.questionnaire is not None else None,
         }
 
 
 @dataclass
 class ParseResult:
+    """`rows` holds the good rows even when some are bad: import only when `ok`."""
+
     rows: list[RosterRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
@@ -121,275 +220,540 @@ class ParseResult:
         return not self.errors
 
 
-# ── reading ───────────────────────────────────────────────────────────────────────────────────
+# ── reading the file ──────────────────────────────────────────────────────────────────────────
 
 
-def _header_key(value: Any) -> str:
-    return str(value or "").replace("*", "").replace("＊", "").strip()
+class _FileProblem(Exception):
+    def __init__(self, row_number: int, message: str) -> None:
+        super().__init__(message)
+        self.row_number = row_number
+        self.message = message
 
 
-def _read_xlsx(data: bytes) -> list[list[Any]]:
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+@dataclass
+class _Table:
+    header: Sequence[Any] | None
+    body: list[tuple[int, Sequence[Any]]]
+    too_many: bool
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _collect(rows: Iterable[Sequence[Any]]) -> _Table:
+    """The header row and the non-empty data rows with their row numbers, stopping past MAX_ROWS."""
+    iterator = iter(rows)
+    header = next(iterator, None)
+    body: list[tuple[int, Sequence[Any]]] = []
+    for number, row in enumerate(iterator, start=2):
+        if not any(_filled(v) for v in row):
+            continue
+        if len(body) == MAX_ROWS:
+            return _Table(header, body, too_many=True)
+        body.append((number, row))
+    return _Table(header, body, too_many=False)
+
+
+def _not_spreadsheet(filename: str) -> _FileProblem:
+    return _FileProblem(
+        0, f"“{filename}”不是 XLSX 或 CSV 文件：请用下载的模板填写，保存为 .xlsx（Excel 工作簿）或 .csv 后上传"
+    )
+
+
+def _read_xlsx(data: bytes, filename: str) -> _Table:
     try:
-        sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds of errors for a zip that is not a workbook
+        raise _FileProblem(
+            0,
+            f"“{filename}”无法作为 XLSX 读取（文件已损坏，或是其他格式的压缩文件）：请用 Excel/WPS 另存为 .xlsx 后上传",
+        ) from exc
+    try:
+        if not book.worksheets:
+            raise _FileProblem(0, f"“{filename}”中没有工作表")
+        sheet = book[SHEET_TITLE] if SHEET_TITLE in book.sheetnames else book.worksheets[0]
+        return _collect(sheet.iter_rows(values_only=True))
+    except _FileProblem:
+        raise
+    except Exception as exc:  # a damaged sheet part fails while iterating
+        raise _FileProblem(0, f"“{filename}”的工作表内容已损坏，无法读取：请用 Excel/WPS 另存为 .xlsx 后上传") from exc
     finally:
         book.close()
 
 
-def _read_csv(data: bytes) -> list[list[Any]]:
-    for encoding in ("utf-8-sig", "gb18030"):
+def _decode(data: bytes, filename: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
         try:
-            text = data.decode(encoding)
-            break
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise _not_spreadsheet(filename) from exc
+    if b"\x00" in data[:4096]:
+        raise _not_spreadsheet(filename)
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel/WPS on Chinese Windows save CSV as GBK
+        try:
+            return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ValueError("无法识别文件编码")
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+    raise _not_spreadsheet(filename)
+
+
+def _read_csv(data: bytes, filename: str) -> _Table:
+    text = _decode(data, filename)
+    head = text[:4096]
+    if _CONTROL.search(head) or head.startswith("%PDF") or head.lstrip().startswith("<"):
+        raise _not_spreadsheet(filename)  # binary, PDF, or an HTML/XML page saved as .xls/.csv
+    first_line = head.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    try:
+        return _collect(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise _FileProblem(0, f"“{filename}”的 CSV 格式有误（{exc}）：请用 Excel/WPS 重新另存为 CSV") from exc
+
+
+def _read(data: bytes, filename: str) -> _Table:
+    if not data.strip():
+        raise _FileProblem(0, "文件为空")
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data, filename)
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise _FileProblem(
+            0,
+            f"“{filename}”是 Excel 97-2003 格式（.xls）或设置了密码的工作簿，无法读取："
+            "请在 Excel/WPS 中去掉密码并“另存为” .xlsx 或 .csv 后上传",
+        )
+    return _read_csv(data, filename)
+
+
+# ── parsing ───────────────────────────────────────────────────────────────────────────────────
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _header_key(value: Any) -> str:
+    text = _SPACE.sub("", _nfkc(str(value or ""))).replace("*", "")
+    return text.removesuffix("(必填)").removesuffix("(选填)")
+
+
+_BY_HEADER: dict[str, Column] = {_header_key(name): c for c in COLUMNS for name in (c.header, *c.aliases)}
 
 
 def _text(value: Any) -> str:
+    """A cell as text: whole floats without '.0', dates as YYYY-MM-DD, everything stripped."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value).strip()
 
 
-def parse_roster(data: bytes, filename: str) -> ParseResult:
-    result = ParseResult()
-    if not data:
-        result.errors.append(RowError(0, "", "文件为空"))
-        return result
-    try:
-        if data[:4] == b"PK\x03\x04":
-            table = _read_xlsx(data)
-        elif b"\x00" in data[:1024]:
-            result.errors.append(RowError(0, "", f"{filename} 不是 XLSX 或 CSV 文件，请使用下载的模板"))
-            return result
-        else:
-            table = _read_csv(data)
-    except Exception as exc:  # openpyxl raises a variety of errors for damaged files
-        result.errors.append(RowError(0, "", f"无法读取 {filename}：{exc}"))
-        return result
-    if not table:
-        result.errors.append(RowError(1, "", "缺少表头行"))
-        return result
+def _compact(value: Any) -> str:
+    """Text for codes and numbers: full-width characters folded, every space removed."""
+    text = _SPACE.sub("", _nfkc(_text(value)))
+    if text.startswith('="') and text.endswith('"'):  # the ="0123" trick to keep Excel from converting
+        text = text[2:-1]
+    return text.removeprefix("'")
+
+
+def _positions(header: Sequence[Any]) -> tuple[dict[str, int], list[RowError]]:
     positions: dict[str, int] = {}
-    for index, value in enumerate(table[0]):
+    duplicates: dict[str, list[int]] = {}
+    for index, value in enumerate(header):
         column = _BY_HEADER.get(_header_key(value))
-        if column is not None and column.key not in positions:
+        if column is None:
+            continue  # extra columns are ignored
+        if column.key in positions:
+            duplicates.setdefault(column.header, [positions[column.key]]).append(index)
+        else:
             positions[column.key] = index
+    errors: list[RowError] = []
     missing = [c.header for c in COLUMNS if c.required and c.key not in positions]
     if missing:
-        result.errors.append(RowError(1, "、".join(missing), f"缺少必填列：{'、'.join(missing)}"))
-        return result
-    body = [(n, row) for n, row in enumerate(table[1:], start=2) if any(_text(v) for v in row)]
-    if not body:
-        result.errors.append(RowError(0, "", "文件中没有学员数据"))
-        return result
-    if len(body) > MAX_ROWS:
-        result.errors.append(RowError(0, "", f"一次最多导入 {MAX_ROWS} 行，本文件 {len(body)} 行"))
-        return result
-    for row_number, row in body:
-        values = {key: (row[i] if i < len(row) else None) for key, i in positions.items()}
-        parsed, errors = _parse_row(row_number, values)
-        result.errors.extend(errors)
-        if parsed is not None:
+        names = "、".join(missing)
+        errors.append(RowError(1, names, f"缺少必填列：{names}（表头须在第 1 行，可从下载的模板复制）"))
+    for header_name, indexes in duplicates.items():
+        where = "、".join(f"第 {get_column_letter(i + 1)} 列" for i in indexes)
+        errors.append(RowError(1, header_name, f"表头“{header_name}”出现了多次（{where}），只能保留一列"))
+    return positions, errors
+
+
+def parse_roster(data: bytes, filename: str) -> ParseResult:
+    """Parse a roster file (XLSX detected by content, else CSV in UTF-8 or GB18030): all errors at once."""
+    try:
+        table = _read(data, filename)
+    except _FileProblem as problem:
+        return ParseResult(errors=[RowError(problem.row_number, "", problem.message)])
+    if table.header is None:
+        return ParseResult(errors=[RowError(0, "", "文件为空：第 1 行应为表头，从第 2 行起每行一名学员")])
+    positions, header_errors = _positions(table.header)
+    if header_errors:
+        return ParseResult(errors=header_errors)
+    if table.too_many:
+        return ParseResult(
+            errors=[RowError(0, "", f"一次最多导入 {MAX_ROWS} 行学员，本文件超过 {MAX_ROWS} 行：请分成几个文件导入")]
+        )
+    if not table.body:
+        return ParseResult(errors=[RowError(0, "", "文件中没有学员数据：表头下面（从第 2 行起）每行填写一名学员")])
+    result = ParseResult()
+    items = list(positions.items())
+    for row_number, cells in table.body:
+        size = len(cells)
+        values = {key: cells[i] if i < size else None for key, i in items}
+        parsed = _RowParser(row_number, values).parse()
+        if isinstance(parsed, RosterRow):
             result.rows.append(parsed)
+        else:
+            result.errors.extend(parsed)
+    result.errors.sort(key=lambda e: (e.row_number, _ORDER.get(e.column, -1)))
     return result
 
 
-def _parse_row(n: int, values: dict[str, Any]) -> tuple[RosterRow | None, list[RowError]]:
-    errors: list[RowError] = []
+class _RowParser:
+    """One data row: each reader records its own error, so every problem of the row is reported."""
 
-    def bad(key: str, message: str) -> None:
-        errors.append(RowError(n, next(c.header for c in COLUMNS if c.key == key), message))
+    def __init__(self, row_number: int, values: dict[str, Any]) -> None:
+        self.n = row_number
+        self.values = values
+        self.errors: list[RowError] = []
 
-    def boolean(key: str) -> bool | None:
-        text = _text(values.get(key)).lower()
+    def bad(self, key: str, message: str) -> None:
+        self.errors.append(RowError(self.n, _COLUMN[key].header, message))
+
+    def given(self, key: str) -> bool:
+        return _filled(self.values.get(key))
+
+    def boolean(self, key: str) -> bool | None:
+        text = _compact(self.values.get(key))
         if not text:
             return None
-        if text in _YES:
+        if text.lower() in _YES:
             return True
-        if text in _NO:
+        if text.lower() in _NO:
             return False
-        bad(key, f"“{text}”应为 是 或 否")
+        self.bad(key, f"“{text}”无法识别：应填 是 或 否")
         return None
 
-    name = _text(values.get("name"))
-    if not name:
-        bad("name", "必填")
-    raw_id = values.get("id_number")
-    id_number = ""
-    if isinstance(raw_id, int | float):
-        bad("id_number", "身份证号被表格软件存成了数字（末几位已丢失）：请将该列设为“文本”格式后重新填写")
-    else:
-        id_number = normalise_ric(_text(raw_id).replace(" ", ""))
-        if not id_number:
-            bad("id_number", "必填")
-    phone = _text(values.get("phone"))
-    if phone and not _PHONE.match(phone):
-        bad("phone", f"“{phone}”不是 11 位手机号")
-    category_text = _text(values.get("category"))
-    category = CATEGORY_LABELS.get(category_text) or (
-        category_text if category_text in CATEGORY_LABELS.values() else ""
-    )
-    if not category_text:
-        bad("category", "必填")
-    elif not category:
-        bad("category", f"“{category_text}”不是有效的人员类别，应为：{'、'.join(CATEGORY_LABELS)}")
+    def choice(self, key: str, labels: dict[str, str], what: str) -> str | None:
+        text = _SPACE.sub("", _nfkc(_text(self.values.get(key))))
+        if not text:
+            return None
+        value = labels.get(text) or (text if text in labels.values() else None)
+        if value is None:
+            self.bad(key, f"“{text}”不是有效的{what}，应为：{'、'.join(labels)}")
+        return value
 
-    student = None
-    school_text, year_text = _text(values.get("school_kind")), _text(values.get("graduation_year"))
-    if school_text or year_text:
-        school = SCHOOL_LABELS.get(school_text) or (school_text if school_text in SCHOOL_LABELS.values() else "")
-        if not school:
-            bad(
-                "school_kind",
-                f"“{school_text}”不是有效的学校类型，应为：{'、'.join(SCHOOL_LABELS)}"
-                if school_text
-                else "填写毕业年份时必填",
+    def parse(self) -> RosterRow | list[RowError]:
+        name = _text(self.values.get("name"))
+        if not name:
+            self.bad("name", "姓名为必填项")
+        elif len(name) > NAME_MAX:
+            self.bad("name", f"姓名“{name[:20]}…”超过 {NAME_MAX} 个字")
+        id_number = self.id_number()
+        phone = self.phone()
+        category = self.choice("category", CATEGORY_LABELS, "人员类别")
+        if category is None and not self.given("category"):
+            self.bad("category", f"人员类别为必填项，应为：{'、'.join(CATEGORY_LABELS)}")
+        student = self.student()
+        employee = self.employee()
+        inmate = self.inmate()
+        questionnaire = self.questionnaire()
+        if self.errors or category is None:
+            return self.errors
+        return RosterRow(self.n, id_number, name, phone, category, student, employee, inmate, questionnaire)
+
+    def id_number(self) -> str:
+        raw = self.values.get("id_number")
+        text = _compact(raw)
+        if (isinstance(raw, int | float) and not isinstance(raw, bool)) or _SCIENTIFIC.match(text.upper()):
+            self.bad(
+                "id_number",
+                f"身份证号“{text}”被表格软件存成了数字，末几位已丢失：请把“身份证号”列设为“文本”格式后重新输入",
             )
-        year = int(year_text) if year_text.isdigit() and 1900 <= int(year_text) <= 2100 else None
-        if year is None:
-            bad("graduation_year", f"“{year_text}”不是有效年份" if year_text else "填写学校类型时必填")
-        if school and year is not None:
-            student = {"school_kind": school, "graduation_year": year}
+            return ""
+        if not text:
+            self.bad("id_number", "身份证号为必填项")
+            return ""
+        return normalise_ric(text)  # a final x read as X; length and check digit are TRN-IDENTITY's
 
-    employee = None
-    post = _text(values.get("post_occupation"))
-    transfer = boolean("transfer")
-    if post:
-        if not _CODE.match(post):
-            bad("post_occupation", f"“{post}”不是职业编码（形如 6-18-01-01）")
-        else:
-            employee = {"post_occupation": post, "post_class_code": post.rsplit("-", 1)[0], "transfer": bool(transfer)}
+    def phone(self) -> str:
+        text = _compact(self.values.get("phone")).replace("-", "")
+        text = text.removeprefix("+86")
+        if text and not _PHONE.match(text):
+            self.bad("phone", f"手机号“{text}”应为以 1 开头的 11 位数字（可留空）")
+        return text
 
-    inmate = None
-    trained, eligible = boolean("trained_during_sentence"), boolean("eligible_next_level")
-    raw_release = values.get("release_date")
-    release: dt.date | None = None
-    if isinstance(raw_release, dt.datetime):
-        release = raw_release.date()
-    elif isinstance(raw_release, dt.date):
-        release = raw_release
-    elif _text(raw_release):
-        try:
-            release = dt.date.fromisoformat(_text(raw_release))
-        except ValueError:
-            bad("release_date", f"“{_text(raw_release)}”不是有效日期（YYYY-MM-DD）")
-    given = [trained is not None, eligible is not None, release is not None or bool(_text(raw_release))]
-    if any(given):
-        for key, present in zip(("trained_during_sentence", "eligible_next_level", "release_date"), given, strict=True):
-            if not present:
-                bad(key, "服刑人员三项信息须全部填写")
-        if trained is not None and eligible is not None and release is not None:
-            inmate = {"trained_during_sentence": trained, "eligible_next_level": eligible, "release_date": release}
+    def year(self, key: str) -> int | None:
+        raw = self.values.get(key)
+        if isinstance(raw, dt.date):
+            return raw.year
+        text = _compact(raw)
+        match = _YEAR.match(text)
+        if match and 1900 <= int(match.group(1)) <= 2100:
+            return int(match.group(1))
+        if text:
+            self.bad(key, f"“{text}”不是有效的年份：应为 4 位数字，如 2023")
+        return None
 
-    answers = {key: boolean(key) for key in ("training_intent", "employment_intent", "employment_ability")}
-    questionnaire = None
-    if all(v is not None for v in answers.values()):
-        questionnaire = {k: bool(v) for k, v in answers.items()}
-    elif any(v is not None for v in answers.values()):
-        for key, value in answers.items():
-            if value is None and not any(e.column == _header(key) for e in errors):
-                bad(key, "开班前问卷三项须全部填写（或全部留空）")
-    if errors:
-        return None, errors
-    return RosterRow(n, id_number, name, phone, category, student, employee, inmate, questionnaire), []
+    def date(self, key: str) -> dt.date | None:
+        raw = self.values.get(key)
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        text = _nfkc(_text(raw)).strip()
+        if not text:
+            return None
+        match = _DATE.match(text) or _DATE_COMPACT.match(text)
+        if match:
+            try:
+                return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                self.bad(key, f"“{text}”不是存在的日期")
+                return None
+        self.bad(key, f"“{text}”不是有效的日期：应为 YYYY-MM-DD，如 2024-06-30")
+        return None
 
+    def missing(self, keys: Sequence[str], message: str) -> None:
+        """When some of a group of fields is given, every missing one is named."""
+        if not any(self.given(k) for k in keys):
+            return
+        missing = [k for k in keys if not self.given(k)]
+        names = "、".join(_COLUMN[k].header for k in missing)
+        for key in missing:
+            self.bad(key, f"{message}：缺少{names}")
 
-def _header(key: str) -> str:
-    return next(c.header for c in COLUMNS if c.key == key)
+    def student(self) -> dict[str, Any] | None:
+        school = self.choice("school_kind", SCHOOL_LABELS, "学校类型")
+        year = self.year("graduation_year")
+        self.missing(_STUDENT_KEYS, "在校学生的学校类型和毕业年份须同时填写")
+        if school is None or year is None:
+            return None
+        return {"school_kind": school, "graduation_year": year}
+
+    def employee(self) -> dict[str, Any] | None:
+        code = _compact(self.values.get("post_occupation")).replace("—", "-").replace("–", "-")
+        transfer = self.boolean("transfer")
+        if not code:
+            if transfer is not None:
+                self.bad("post_occupation", "填写了“是否转岗”时，岗位职业编码为必填项（如 6-18-01-01）")
+            return None
+        if not _CODE.match(code):
+            self.bad("post_occupation", f"“{code}”不是职业编码：应为 4 段编码，如 6-18-01-01")
+            return None
+        if transfer is None and self.given("transfer"):
+            return None  # the bad 是否转岗 value is reported
+        return {"post_occupation": code, "post_class_code": code.rsplit("-", 1)[0], "transfer": bool(transfer)}
+
+    def inmate(self) -> dict[str, Any] | None:
+        trained = self.boolean("trained_during_sentence")
+        eligible = self.boolean("eligible_next_level")
+        release = self.date("release_date")
+        self.missing(_INMATE_KEYS, "服刑人员的三项信息须全部填写")
+        if trained is None or eligible is None or release is None:
+            return None
+        return {
+            "trained_during_sentence": trained,
+            "eligible_next_level": eligible,
+            "release_date": release.isoformat(),
+        }
+
+    def questionnaire(self) -> dict[str, bool] | None:
+        answers = {key: self.boolean(key) for key in _SURVEY_KEYS}
+        self.missing(_SURVEY_KEYS, "开班前问卷三项须全部填写或全部留空")
+        if any(v is None for v in answers.values()):
+            return None  # none given: CLS-SURVEY fires; some given: reported above
+        return {k: bool(v) for k, v in answers.items()}
 
 
 # ── writing ───────────────────────────────────────────────────────────────────────────────────
 
-_CHOICES: dict[Kind, list[str]] = {
-    "category": list(CATEGORY_LABELS),
-    "school": list(SCHOOL_LABELS),
-    "bool": ["是", "否"],
-}
+_HEADER_FONT = Font(bold=True)
+_REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
+_OPTIONAL_FILL = PatternFill("solid", fgColor="EDEDED")
+_NUMBER_FORMAT: dict[Kind, str] = {"id": "@", "phone": "@", "code": "@", "date": "yyyy-mm-dd"}
+
+
+def _validation(column: Column, cells: str) -> DataValidation | None:
+    if column.choices:
+        rule = DataValidation(
+            type="list",
+            formula1='"' + ",".join(column.choices) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=column.header,
+            error=f"请从下拉列表中选择：{'、'.join(column.choices)}",
+        )
+    elif column.kind == "id":
+        rule = DataValidation(
+            type="textLength",
+            operator="equal",
+            formula1="18",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle=column.header,
+            error="居民身份证号应为 18 位（本列为文本格式）",
+        )
+    elif column.kind == "phone":
+        rule = DataValidation(
+            type="textLength",
+            operator="equal",
+            formula1="11",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle=column.header,
+            error="手机号应为 11 位",
+        )
+    elif column.kind == "year":
+        rule = DataValidation(
+            type="whole",
+            operator="between",
+            formula1="1900",
+            formula2="2100",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=column.header,
+            error="请填写 4 位年份，如 2023",
+        )
+    else:
+        return None
+    rule.add(cells)
+    return rule
+
+
+def _roster_sheet(sheet: Worksheet, rows: list[list[Any]]) -> None:
+    sheet.title = SHEET_TITLE
+    last = max(MAX_ROWS, len(rows)) + 1
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        cell = sheet.cell(row=1, column=index, value=column.label)
+        cell.font = _HEADER_FONT
+        cell.fill = _REQUIRED_FILL if column.required else _OPTIONAL_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        dimension = sheet.column_dimensions[letter]
+        dimension.width = max(column.width, len(column.label) * 2 + 2)
+        number_format = _NUMBER_FORMAT.get(column.kind)
+        if number_format:  # a column style: cells typed later in Excel/WPS keep it (18 digits stay text)
+            dimension.number_format = number_format
+        rule = _validation(column, f"{letter}2:{letter}{last}")
+        if rule is not None:
+            sheet.add_data_validation(rule)
+    for r, values in enumerate(rows, start=2):
+        for index, (column, value) in enumerate(zip(COLUMNS, values, strict=True), start=1):
+            cell = sheet.cell(row=r, column=index, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # a value, never a formula
+            number_format = _NUMBER_FORMAT.get(column.kind)
+            if number_format:
+                cell.number_format = number_format
+    sheet.freeze_panes = "A2"
+
+
+def _guide_sheet(sheet: Worksheet) -> None:
+    sheet.title = GUIDE_TITLE
+    sheet.append(["列名", "是否必填", "填写说明", "可选值", "示例"])
+    for cell in sheet[1]:
+        cell.font = _HEADER_FONT
+    for column in COLUMNS:
+        allowed = "、".join(column.choices)
+        if column.kind == "category":
+            allowed += "（也可填英文代码：" + "、".join(CATEGORY_LABELS.values()) + "）"
+        sheet.append([column.label, "必填" if column.required else "选填", column.help, allowed, column.example])
+    notes = (
+        "带 * 的列为必填列；第 1 行为表头，请勿修改或删除，从第 2 行起每行填写一名学员。",
+        f"一个文件最多 {MAX_ROWS} 名学员；导入时所有有误的行会一次列出（行号与表格行号一致），全部改正后才会导入。",
+        "身份证号、手机号、岗位职业编码列已设为“文本”格式；"
+        "从其他表格粘贴时请用“选择性粘贴—数值”，以免 18 位号码被改成数字。",
+        "在校学生填写学校类型和毕业年份；企业职工填写岗位职业编码和是否转岗；服刑人员填写其三项信息；不适用的列留空。",
+        "开班前问卷（培训意愿、就业意愿、就业能力）三项全部填写或全部留空；留空表示尚未做问卷。",
+        "保存为 .xlsx，或另存为 CSV（UTF-8 或 GBK 编码均可）。",
+    )
+    sheet.append([])
+    sheet.append(["说明"])
+    sheet.cell(row=sheet.max_row, column=1).font = _HEADER_FONT
+    for number, note in enumerate(notes, start=1):
+        sheet.append([f"{number}. {note}"])
+    for letter, width in zip("ABCDE", (24, 10, 60, 60, 22), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=2, max_row=len(COLUMNS) + 1):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
 
 
 def _book(rows: list[list[Any]]) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "花名册"
-    sheet.append([f"{c.header}*" if c.required else c.header for c in COLUMNS])
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    last = max(MAX_ROWS + 1, len(rows) + 1)
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(10, len(column.header) * 2 + 4)
-        if column.kind in ("id", "phone", "code"):
-            for r in range(2, last + 1):
-                sheet.cell(row=r, column=index).number_format = "@"
-        if column.kind in _CHOICES:
-            rule = DataValidation(type="list", formula1='"' + ",".join(_CHOICES[column.kind]) + '"', allow_blank=True)
-            rule.add(f"{letter}2:{letter}{last}")
-            sheet.add_data_validation(rule)
-    guide = book.create_sheet("填写说明")
-    guide.append(["列名", "是否必填", "说明"])
-    for column in COLUMNS:
-        guide.append([column.header, "必填" if column.required else "选填", column.help])
-    guide.column_dimensions["C"].width = 80
+    _roster_sheet(sheet, rows)
+    _guide_sheet(book.create_sheet(GUIDE_TITLE))
+    book.active = 0
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
 def roster_template_xlsx() -> bytes:
+    """The empty XLSX template: header row, 填写说明 sheet, text-formatted ID/phone, dropdowns."""
     return _book([])
 
 
 def roster_template_csv() -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([f"{c.header}*" if c.required else c.header for c in COLUMNS])
-    return buffer.getvalue().encode("utf-8-sig")
+    """The CSV template: the header line in UTF-8 with a BOM, so Excel opens the Chinese correctly."""
+    return _csv([])
+
+
+def _yes_no(value: Any) -> str:
+    return "" if value is None else ("是" if value else "否")
 
 
 def _cells(row: RosterRow, seq: int) -> list[Any]:
-    labels = {v: k for k, v in CATEGORY_LABELS.items()}
-    schools = {v: k for k, v in SCHOOL_LABELS.items()}
-
-    def yn(value: bool | None) -> str:
-        return "" if value is None else ("是" if value else "否")
-
-    student, employee, inmate, q = row.student or {}, row.employee or {}, row.inmate or {}, row.questionnaire or {}
+    student, employee, inmate, survey = row.student or {}, row.employee or {}, row.inmate or {}, row.questionnaire or {}
     release = inmate.get("release_date")
+    if isinstance(release, str) and release:
+        release = dt.date.fromisoformat(release)
     return [
         seq,
         row.name,
         row.id_number,
         row.phone,
-        labels.get(row.category, row.category),
-        schools.get(student.get("school_kind", ""), ""),
-        student.get("graduation_year", ""),
+        _CATEGORY_NAMES.get(row.category, row.category),
+        _SCHOOL_NAMES.get(student.get("school_kind", ""), student.get("school_kind", "")),
+        student.get("graduation_year"),
         employee.get("post_occupation", ""),
-        yn(employee.get("transfer")) if employee else "",
-        yn(inmate.get("trained_during_sentence")) if inmate else "",
-        yn(inmate.get("eligible_next_level")) if inmate else "",
-        release.isoformat() if isinstance(release, dt.date) else (release or ""),
-        yn(q.get("training_intent")) if q else "",
-        yn(q.get("employment_intent")) if q else "",
-        yn(q.get("employment_ability")) if q else "",
+        _yes_no(employee.get("transfer")),
+        _yes_no(inmate.get("trained_during_sentence")),
+        _yes_no(inmate.get("eligible_next_level")),
+        release,
+        _yes_no(survey.get("training_intent")),
+        _yes_no(survey.get("employment_intent")),
+        _yes_no(survey.get("employment_ability")),
     ]
 
 
 def roster_to_xlsx(rows: list[RosterRow]) -> bytes:
+    """Export rows in the template's layout; `parse_roster` reads the file back to the same rows."""
     return _book([_cells(row, i) for i, row in enumerate(rows, start=1)])
 
 
-def roster_to_csv(rows: list[RosterRow]) -> bytes:
+def _csv(rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([f"{c.header}*" if c.required else c.header for c in COLUMNS])
-    for i, row in enumerate(rows, start=1):
-        writer.writerow(_cells(row, i))
+    writer.writerow([c.label for c in COLUMNS])
+    for values in rows:
+        writer.writerow(["" if v is None else _text(v) for v in values])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def roster_to_csv(rows: list[RosterRow]) -> bytes:
+    """Export rows as a UTF-8 (BOM) CSV in the template's layout."""
+    return _csv([_cells(row, i) for i, row in enumerate(rows, start=1)])

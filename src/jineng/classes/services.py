@@ -278,6 +278,17 @@ def roster_import(
     first_row: dict[str, int] = {}
     for row in result.rows:
         key = normalise_ric(row.id_number)
+        if len(key) > 18:
+            # Shorter or mistyped IDs reach the rules (TRN-IDENTITY findings); a longer one cannot
+            # even be stored against a person.
+            problems.append(
+                {
+                    "path": f"第{row.row_number}行 身份证号",
+                    "message": f"身份证号应为 18 位，本行 {len(key)} 位（TRN-IDENTITY）",
+                    "row": str(row.row_number),
+                }
+            )
+            continue
         if key in first_row:
             problems.append(
                 {

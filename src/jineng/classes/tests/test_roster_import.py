@@ -58,3 +58,11 @@ def test_another_institutions_clerk_cannot_import(people: Cast) -> None:
     cls = class_create(actor=people.alice, data=class_input())
     with pytest.raises(NotPermitted):
         roster_import(cls=cls, actor=people.bob, expected_version=cls.version, content=xlsx([row()]), filename="d.xlsx")
+
+
+def test_an_id_too_long_to_be_a_resident_id_is_a_row_error(people: Cast) -> None:
+    cls = class_create(actor=people.alice, data=class_input())
+    data = xlsx([row(身份证号=ids(1)[0] + "12")])
+    with pytest.raises(RosterInvalid) as refused:
+        roster_import(cls=cls, actor=people.alice, expected_version=cls.version, content=data, filename="e.xlsx")
+    assert refused.value.fields[0]["path"] == "第2行 身份证号" and "18 位" in refused.value.fields[0]["message"]
