@@ -54,7 +54,9 @@ def _region_valid_in(region: str, year: int) -> bool:
     # number only carries region and year into its lookup.
     try:
         ric.get_birth_place(f"{region}{year:04d}0101000")
-    except ValidationError:
+    except (ValidationError, KeyError):
+        # stdnum raises KeyError for a code it lists without a county (e.g. 411071, a statistics
+        # division code of 许昌经济技术开发区): not a region a resident ID can carry.
         return False
     return True
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from jineng.accounts.models import Role, User
 from jineng.policy.engine import Evaluation, evaluate, policy_for
 from jineng.policy.facts import ClassDocument, validate_document
 from jineng.policy.loader import PolicySet, policies
-from jineng.registry.models import Institution, InstitutionSpecialty, OrgUnit
+from jineng.registry.models import AuditProblem, BlacklistEntry, Institution, InstitutionSpecialty, OrgUnit, Person
 
-from .models import COUNTED_STATES, ClassState, Enrollment, TrainingClass, TrainingType
+from .models import COUNTED_STATES, ClassState, Enrollment, Teacher, TrainingClass, TrainingType
 
 CITY_CODE = "411000"  # 许昌市: every area of annex 1 belongs to it
 
@@ -44,8 +46,11 @@ def class_scope(user: User) -> Q | None:
         return Q(lead_department=user.org) if user.org and user.org.kind == OrgUnit.Kind.DEPARTMENT else None
     if role == Role.AREA_HR:
         return Q(area=user.org) if user.org and user.org.kind == OrgUnit.Kind.AREA else None
-    if role in (Role.CITY_HR, Role.FINANCE, Role.LEADER):
+    if role in (Role.CITY_HR, Role.LEADER):
         return _unit_scope(user)
+    if role == Role.FINANCE:
+        # 财政局 pays for approved classes city-wide; it has no business with applications.
+        return Q(state=ClassState.APPROVED) if user.org is not None else None
     if role == Role.WORKER:
         return Q(enrollments__person_id=user.person_id) if user.person_id else None
     # System, audit and security administrators run the system; they do not read cases.
@@ -91,18 +96,41 @@ def class_list(
 # ── facts for the rules engine ────────────────────────────────────────────────────────────────
 
 
-def _institution_facts(institution: Institution, as_of: dt.date) -> dict[str, Any]:
+def _institution_facts(cls: TrainingClass, as_of: dt.date) -> tuple[dict[str, Any], bool]:
+    """The institution's facts and whether a local alternative exists (CLS-CROSS-CITY), in two queries.
+
+    Blacklist, last obvious problem and the local alternative are scalar subqueries of one plain SQL
+    statement: at roster-check rates, compiling ORM subqueries costs more than the database's work
+    (bench/roster_check.py).
+    """
+    institution = cls.institution
+    blacklist, problems = BlacklistEntry._meta.db_table, AuditProblem._meta.db_table
+    specialty, inst = InstitutionSpecialty._meta.db_table, Institution._meta.db_table
+    sql = f"""
+        SELECT
+          EXISTS (SELECT 1 FROM {blacklist} b WHERE b.institution_id = %s AND b.listed_on <= %s
+                  AND (b.lifted_on IS NULL OR b.lifted_on > %s)),
+          (SELECT MAX(p.found_on) FROM {problems} p WHERE p.institution_id = %s AND p.obvious AND p.found_on <= %s),
+          EXISTS (SELECT 1 FROM {specialty} s JOIN {inst} i ON i.id = s.institution_id
+                  WHERE s.occupation_id = %s AND s.effective_from <= %s
+                    AND (s.effective_to IS NULL OR s.effective_to > %s)
+                    AND i.home_city = %s AND i.active AND s.institution_id <> %s
+                    AND NOT EXISTS (SELECT 1 FROM {blacklist} x WHERE x.institution_id = s.institution_id
+                                    AND x.listed_on <= %s AND x.lifted_on IS NULL))
+    """
+    pk, start = institution.pk, cls.start
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, as_of, as_of, pk, as_of, cls.occupation_id, start, start, CITY_CODE, pk, start])
+        row = cursor.fetchone()
+    blacklisted, problem_found_on, local_alternative = bool(row[0]), _date(row[1]), bool(row[2])
+    in_force = Q(effective_to__isnull=True) | Q(effective_to__gt=as_of)
     specialties = [
         {"occupation": code, "from": start}
-        for code, start in InstitutionSpecialty.objects.filter(institution=institution)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=as_of))
+        for code, start in InstitutionSpecialty.objects.filter(institution_id=institution.pk)
+        .filter(in_force)
         .values_list("occupation__code", "effective_from")
     ]
-    blacklisted = institution.blacklist_entries.filter(
-        Q(listed_on__lte=as_of), Q(lifted_on__isnull=True) | Q(lifted_on__gt=as_of)
-    ).exists()
-    problem = institution.audit_problems.filter(obvious=True, found_on__lte=as_of).aggregate(last=Max("found_on"))
-    return {
+    facts = {
         "id": str(institution.pk),
         "name": institution.name,
         "uscc": institution.uscc,
@@ -111,10 +139,11 @@ def _institution_facts(institution: Institution, as_of: dt.date) -> dict[str, An
         "academic_education": institution.academic_education,
         "listed_specialties": specialties,
         "blacklisted": blacklisted,
-        "problem_found_on": problem["last"],
+        "problem_found_on": problem_found_on,
         "has_site": institution.has_site,
         "has_facilities": institution.has_facilities,
     }
+    return facts, local_alternative
 
 
 def _apprentices_before(cls: TrainingClass) -> dict[str, int]:
@@ -139,75 +168,73 @@ def _apprentices_before(cls: TrainingClass) -> dict[str, int]:
     return {"institution_this_year": counts["year"], "same_enterprise_occupation": counts["same"]}
 
 
-def _local_alternative_exists(cls: TrainingClass) -> bool:
-    """Another unbarred local institution is catalogued for this occupation (CLS-CROSS-CITY)."""
-    return (
-        InstitutionSpecialty.objects.filter(
-            occupation_id=cls.occupation_id,
-            effective_from__lte=cls.start,
-            institution__home_city=CITY_CODE,
-            institution__active=True,
-        )
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=cls.start))
-        .exclude(institution_id=cls.institution_id)
-        .exclude(
-            institution__blacklist_entries__listed_on__lte=cls.start,
-            institution__blacklist_entries__lifted_on__isnull=True,
-        )
-        .exists()
-    )
+def _date(value: Any) -> dt.date | None:
+    # SQLite hands back an aggregate or raw-selected date as text; PostgreSQL as a date.
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
 
 
-def previous_trainings(
-    person_ids: list[int], *, exclude_class: int | None, before: dt.date
-) -> dict[int, list[dict[str, Any]]]:
-    """Every counted enrollment of these persons at any institution, in one query (no N+1)."""
-    rows = (
-        Enrollment.objects.filter(
-            person_id__in=person_ids,
-            training_class__state__in=COUNTED_STATES,
-            training_class__start__lte=before,
-        )
-        .exclude(training_class_id=exclude_class)
-        .values_list(
-            "person_id",
-            "training_class__code",
-            "training_class__subsidised",
-            "training_class__end",
-            "assessed_on",
-        )
-        .order_by("person_id", "training_class__end")
-    )
+def roster_history(class_id: int, *, before: dt.date) -> dict[int, list[dict[str, Any]]]:
+    """Every counted enrollment, at any institution, of the persons on this class's roster, in one
+    statement (no N+1): the roster is a subquery, so no IN list of 80 parameters is built and bound.
+
+    Counted: approved classes starting on or before `before` (this class's end), other than this one.
+    """
+    sql = f"""
+        SELECT h.person_id, c.code, c.subsidised, c."end", h.assessed_on
+        FROM {Enrollment._meta.db_table} h
+        JOIN {TrainingClass._meta.db_table} c ON c.id = h.training_class_id
+        WHERE h.person_id IN (SELECT r.person_id FROM {Enrollment._meta.db_table} r WHERE r.training_class_id = %s)
+          AND c.state IN ({", ".join(["%s"] * len(COUNTED_STATES))})
+          AND c.start <= %s
+          AND c.id <> %s
+        ORDER BY h.person_id, c."end"
+    """
     history: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for person_id, code, subsidised, end, assessed_on in rows:
-        history[person_id].append({"class_id": code, "subsidised": subsidised, "end": end, "assessed_on": assessed_on})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [class_id, *[str(s) for s in COUNTED_STATES], before, class_id])
+        for person_id, code, subsidised, end, assessed_on in cursor.fetchall():
+            history[person_id].append(
+                {"class_id": code, "subsidised": bool(subsidised), "end": _date(end), "assessed_on": _date(assessed_on)}
+            )
     return history
+
+
+def _json(value: Any) -> Any:
+    # Raw SQL hands JSON columns back as text on both backends (Django decodes them only in the ORM).
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _roster_and_teachers(class_id: int) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """Teachers and roster rows (with each person's ID and name) in two plain statements."""
+    teacher_table, enrollment, person = Teacher._meta.db_table, Enrollment._meta.db_table, Person._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT name, certified FROM {teacher_table} WHERE training_class_id = %s ORDER BY id", [class_id]
+        )
+        teachers = [{"name": name, "certified": bool(certified)} for name, certified in cursor.fetchall()]
+        cursor.execute(
+            f"""SELECT e.person_id, p.id_number, p.name, e.category, e.student, e.employee, e.inmate, e.questionnaire
+                FROM {enrollment} e JOIN {person} p ON p.id = e.person_id
+                WHERE e.training_class_id = %s ORDER BY e."row", e.id""",
+            [class_id],
+        )
+        rows = [(*row[:4], *(_json(v) for v in row[4:])) for row in cursor.fetchall()]
+    return teachers, rows
 
 
 def class_facts_dict(cls: TrainingClass, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """The class-facts document of this class (contract: class-facts.md), as Python values."""
     as_of = as_of or cls.start
     occupation = cls.occupation
-    teachers = [
-        {"name": name, "certified": certified} for name, certified in cls.teachers.values_list("name", "certified")
-    ]
-    enrollments = list(
-        cls.enrollments.order_by("row").values_list(
-            "person_id",
-            "person__id_number",
-            "person__name",
-            "category",
-            "student",
-            "employee",
-            "inmate",
-            "questionnaire",
-        )
-    )
-    history = previous_trainings([e[0] for e in enrollments], exclude_class=cls.pk, before=cls.end)
+    teachers, enrollments = _roster_and_teachers(cls.pk)
+    history = roster_history(cls.pk, before=cls.end) if enrollments else {}
+    institution, local_alternative = _institution_facts(cls, as_of)
     platform = cls.online_platform
     return {
         "as_of": as_of,
-        "institution": _institution_facts(cls.institution, as_of),
+        "institution": institution,
         "class": {
             "id": cls.code,
             "city": CITY_CODE,
@@ -240,7 +267,7 @@ def class_facts_dict(cls: TrainingClass, *, as_of: dt.date | None = None) -> dic
             ),
             "apprentices_before": _apprentices_before(cls),
             "cross_city_approval": cls.cross_city_approval,
-            "local_alternative_exists": _local_alternative_exists(cls),
+            "local_alternative_exists": local_alternative,
         },
         "trainees": [
             {
@@ -263,19 +290,16 @@ def class_document(cls: TrainingClass, *, known: PolicySet | None = None) -> Cla
     return validate_document(class_facts_dict(cls), policies=known or policies())
 
 
-def class_evaluate(cls: TrainingClass) -> Evaluation:
-    """The rules engine on this class as the database holds it (the same engine as `jineng check-class`)."""
+def evaluate_facts(data: dict[str, Any]) -> Evaluation:
+    """The rules engine on gathered facts (the same engine as `jineng check-class`); raises InvalidDocument."""
     known = policies()
-    doc = class_document(cls, known=known)
-    evaluation = evaluate(doc, policy_for(doc, known))
-    return evaluation
+    doc = validate_document(data, policies=known)
+    return evaluate(doc, policy_for(doc, known))
 
 
-def roster_size(cls: TrainingClass) -> tuple[int, int]:
-    counts = TrainingClass.objects.filter(pk=cls.pk).aggregate(
-        trainees=Count("enrollments", distinct=True), teachers=Count("teachers", distinct=True)
-    )
-    return counts["trainees"], counts["teachers"]
+def class_evaluate(cls: TrainingClass) -> Evaluation:
+    """The rules engine on this class as the database holds it."""
+    return evaluate_facts(class_facts_dict(cls))
 
 
 # ── to-do lists and deadlines ─────────────────────────────────────────────────────────────────

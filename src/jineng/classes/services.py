@@ -24,7 +24,7 @@ from jineng.registry.models import OnlinePlatform, OrgUnit, Person
 
 from .errors import InvalidInput, InvalidTransition, NotPermitted, RosterInvalid, RuleBlocked, StaleVersion
 from .models import ClassState, Enrollment, ReviewStep, Teacher, TrainingClass, TrainingType
-from .selectors import class_evaluate, roster_size
+from .selectors import class_facts_dict, evaluate_facts
 from .workflow import EDITABLE_STATES, TRANSITIONS, Transition, transition_roles, transition_scope
 
 # ── inputs ────────────────────────────────────────────────────────────────────────────────────
@@ -174,10 +174,14 @@ def _class_values(cls: TrainingClass) -> dict[str, Any]:
 def check_class(cls: TrainingClass) -> Checked:
     """Every CLS-*/TRN-* rule on the class as stored, plus CLS-IN-SYSTEM from the record itself."""
     checked = Checked()
-    trainees, teachers = roster_size(cls)
-    in_system = cls_in_system(trainees=trainees, teachers=teachers) if cls.subsidised else None
+    facts = class_facts_dict(cls)
+    in_system = (
+        cls_in_system(trainees=len(facts["trainees"]), teachers=len(facts["class"]["teachers"]))
+        if cls.subsidised
+        else None
+    )
     try:
-        evaluation = class_evaluate(cls)
+        evaluation = evaluate_facts(facts)
     except InvalidDocument as exc:
         checked.invalid = [{"path": e.path, "message": e.message} for e in exc.errors]
     else:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "演示账号的密码是公开的：仅在 JINENG_DEBUG=true 的演示安装上载入；确需载入请加 --allow-production"
             )
+        started = time.perf_counter()
         accounts = seed_demo(password=demo_password(), say=lambda line: self.stdout.write(line))
-        done = f"演示数据已就绪：{len(accounts)} 个账号，密码见 README（或 JINENG_DEMO_PASSWORD）"
+        done = (
+            f"演示数据已就绪（{time.perf_counter() - started:.1f} 秒）：{len(accounts)} 个账号，"
+            "密码见 README（或 JINENG_DEMO_PASSWORD）"
+        )
         self.stdout.write(self.style.SUCCESS(done))
