@@ -134,6 +134,8 @@ DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"
+# The system is Chinese-only: a browser asking for English still gets Chinese forms and errors.
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"  # policy dates are local calendar dates; datetimes are stored aware in UTC
 USE_I18N = True
 USE_TZ = True

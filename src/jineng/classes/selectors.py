@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from jineng.accounts.models import Role, User
 from jineng.policy.engine import Evaluation, evaluate, policy_for
@@ -321,13 +321,18 @@ def todo_for(user: User) -> QuerySet[TrainingClass]:
     if not states:
         return qs.none()
     qs = qs.filter(state__in=states).exclude(created_by=user).exclude(submitted_by=user)
-    # The first signer of a stage waits for someone else's 复核.
-    signed_first = ReviewStep.objects.filter(
-        actor=user, action__in=(ReviewStep.Action.DEPT_FIRST, ReviewStep.Action.HR_FIRST)
-    ).values("training_class_id", "to_state")
-    first_pairs = {(row["training_class_id"], row["to_state"]) for row in signed_first}
-    waiting = [pk for pk, state in qs.values_list("pk", "state") if (pk, state) not in first_pairs]
-    return qs.filter(pk__in=waiting).order_by("state_since", "id")
+    # The first signer of the current round waits for someone else's 复核: the step that moved the
+    # class into its present state (the latest one, so an earlier round's 初审 does not count).
+    entered_by = (
+        ReviewStep.objects.filter(training_class=OuterRef("pk"), to_state=OuterRef("state"))
+        .order_by("-at", "-id")
+        .values("actor_id")[:1]
+    )
+    return (
+        qs.annotate(entered_by=Subquery(entered_by))
+        .exclude(state__in=(ClassState.DEPT_FIRST, ClassState.HR_FIRST), entered_by=user.pk)
+        .order_by("state_since", "id")
+    )
 
 
 def pending_deadline(cls: TrainingClass) -> Any:

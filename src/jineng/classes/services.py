@@ -455,6 +455,8 @@ def class_transition(
     reasons = [r.strip() for r in (reasons or []) if r.strip()]
     if transition.needs_reasons and not reasons:
         raise InvalidInput(f"{transition.label}须写明理由", [{"path": "reasons", "message": "至少填写一条理由"}])
+    if transition.needs_opinion and not opinion.strip():
+        raise InvalidInput(f"{transition.label}须填写审核意见", [{"path": "opinion", "message": "审核意见必填"}])
     if transition.stage is not None:
         params = policies().in_force(cls.start)
         assert params is not None

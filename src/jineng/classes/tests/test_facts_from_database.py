@@ -14,7 +14,7 @@ from jineng.testing import Cast, class_input, enroll, institution, make_uscc, pe
 D = dt.date
 
 
-def draft(people: Cast):  # type: ignore[no-untyped-def]
+def draft(people: Cast):
     cls = class_create(actor=people.alice, data=class_input())
     cls = class_set_teachers(
         cls=cls,
@@ -26,7 +26,7 @@ def draft(people: Cast):  # type: ignore[no-untyped-def]
     return cls
 
 
-def rules(cls) -> list[str]:  # type: ignore[no-untyped-def]
+def rules(cls) -> list[str]:
     fresh = type(cls).objects.get(pk=cls.pk)  # as a service would read it, nothing cached
     return [f.rule for f in check_class(fresh).findings]
 

@@ -246,3 +246,25 @@ def test_bad_class_input_names_every_field_at_once(people: Cast) -> None:
 def test_only_a_clerk_with_an_institution_may_apply(people: Cast) -> None:
     with pytest.raises(NotPermitted):
         class_create(actor=people.dan1, data=class_input())
+
+
+def test_a_signature_needs_an_opinion(people: Cast) -> None:
+    cls = act(ready_class(people), people.alice, A.SUBMIT)
+    with pytest.raises(InvalidInput) as refused:
+        act(cls, people.dan1, A.DEPT_FIRST, opinion="  ")
+    assert refused.value.fields == [{"path": "opinion", "message": "审核意见必填"}]
+
+
+def test_the_todo_list_follows_the_current_round(people: Cast) -> None:
+    from jineng.classes.selectors import todo_for
+
+    cls = act(ready_class(people), people.alice, A.SUBMIT)
+    assert list(todo_for(people.dan1)) == [cls] and list(todo_for(people.alice)) == []
+    cls = act(cls, people.dan1, A.DEPT_FIRST)
+    assert list(todo_for(people.dan1)) == [] and list(todo_for(people.dan2)) == [cls]
+    cls = act(cls, people.dan2, A.RETURN, reasons=["补充材料"])
+    assert list(todo_for(people.alice)) == [cls]
+    cls = act(act(cls, people.alice, A.SUBMIT), people.dan2, A.DEPT_FIRST)
+    # dan1 signed 初审 in the first round only: in this round he is the one to sign 复核.
+    assert list(todo_for(people.dan1)) == [cls] and list(todo_for(people.dan2)) == []
+    assert list(todo_for(people.erin)) == [] and list(todo_for(people.hana1)) == []
