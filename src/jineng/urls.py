@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from .api import api
+from .classes.views import todo
 from .web import views as web
 
 admin.site.site_header = "jineng 系统管理"
@@ -13,6 +14,9 @@ urlpatterns = [
     path("healthz", web.healthz, name="healthz"),
     path("rules/", web.rules, name="rules"),
     path("check-class/", web.check_class, name="check-class"),
+    path("todo/", todo, name="todo"),
+    path("classes/", include("jineng.classes.urls")),
+    path("audit/", include("jineng.audit.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),

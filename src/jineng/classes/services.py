@@ -452,11 +452,6 @@ def class_transition(
             state=cls.state,
         )
     _check_permission(actor, cls, transition)
-    reasons = [r.strip() for r in (reasons or []) if r.strip()]
-    if transition.needs_reasons and not reasons:
-        raise InvalidInput(f"{transition.label}须写明理由", [{"path": "reasons", "message": "至少填写一条理由"}])
-    if transition.needs_opinion and not opinion.strip():
-        raise InvalidInput(f"{transition.label}须填写审核意见", [{"path": "opinion", "message": "审核意见必填"}])
     if transition.stage is not None:
         params = policies().in_force(cls.start)
         assert params is not None
@@ -469,6 +464,12 @@ def class_transition(
         )
         if refused is not None:
             raise NotPermitted(refused.message, rule=refused.rule, finding=refused.as_dict())
+    # Who may act is settled first; only then is what they wrote checked (reasons, opinion).
+    reasons = [r.strip() for r in (reasons or []) if r.strip()]
+    if transition.needs_reasons and not reasons:
+        raise InvalidInput(f"{transition.label}须写明理由", [{"path": "reasons", "message": "至少填写一条理由"}])
+    if transition.needs_opinion and not opinion.strip():
+        raise InvalidInput(f"{transition.label}须填写审核意见", [{"path": "opinion", "message": "审核意见必填"}])
 
     checked = check_class(cls)
     if transition.needs_clean_findings and checked.decision == "block":

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,6 +23,9 @@ MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Visitors see what the system offers; a signed-in user starts at their to-do list (待办)."""
+    if request.user.is_authenticated:
+        return redirect("todo")
     return render(request, "web/home.html")
 
 
