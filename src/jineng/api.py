@@ -13,6 +13,8 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from .classes.errors import ServiceError
+
 
 class FieldProblem(Schema):
     path: str
@@ -71,10 +73,26 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": str(exc), "fields": []})
 
 
+@api.exception_handler(ServiceError)
+def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    # A service's refusal: its status, code, Chinese message and fields; anything it adds
+    # (RuleBlocked's findings, StaleVersion's current_version, SUB-TWO-PERSON's rule) alongside.
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+    for key, value in exc.extra.items():
+        body.setdefault(key, value)
+    return _error(request, exc.status, body)
+
+
 def _register_routers() -> None:
+    from .audit.api import router as audit_router
+    from .classes.api import router as classes_router
     from .policy.api import router as policy_router
+    from .registry.api import router as registry_router
 
     api.add_router("/", policy_router)
+    api.add_router("/", registry_router)
+    api.add_router("/", classes_router)
+    api.add_router("/", audit_router)
 
 
 _register_routers()

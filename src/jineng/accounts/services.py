@@ -1,0 +1,71 @@
+"""Account writes: API tokens for institution systems.
+
+A token is shown once, when issued; only its SHA-256 digest and an 8-character prefix (to tell
+tokens apart in lists) are stored. Issuing and revoking are audited, never with the token itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from jineng.audit.services import audit_record
+from jineng.classes.errors import InvalidInput, NotPermitted
+
+from .auth import token_digest
+from .models import ApiToken, Role, User
+
+PREFIX_LENGTH = 8
+NAME_MAX_LENGTH = 100
+
+
+def _may_manage(actor: User, user: User) -> bool:
+    if not actor.is_active:
+        return False
+    return actor.role == Role.SECURITY_ADMIN or actor.pk == user.pk
+
+
+@transaction.atomic
+def token_issue(*, user: User, actor: User, name: str) -> tuple[ApiToken, str]:
+    """A new bearer token for `user`: returns the record and the token (shown this once only)."""
+    if not _may_manage(actor, user):
+        raise NotPermitted("只有安全管理员或用户本人可以为该用户签发 API 令牌")
+    if not user.is_active:
+        raise NotPermitted(f"用户 {user.username} 已停用，不能签发 API 令牌")
+    name = name.strip()
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(
+            "令牌用途填写有误", [{"path": "name", "message": f"用途：必填，不超过 {NAME_MAX_LENGTH} 个字符"}]
+        )
+    token = secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(user=user, name=name, digest=token_digest(token), prefix=token[:PREFIX_LENGTH])
+    audit_record(
+        actor=actor,
+        event="token.issue",
+        obj=record,
+        changes={"user": (None, user.username), "name": (None, name), "prefix": (None, record.prefix)},
+    )
+    return record, token
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Revoke a token at once; revoking a revoked token changes nothing."""
+    locked = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    if not _may_manage(actor, locked.user):
+        raise NotPermitted("只有安全管理员或用户本人可以吊销该用户的 API 令牌")
+    if locked.revoked_at is not None:
+        return locked
+    locked.revoked_at = timezone.now()
+    ApiToken.objects.filter(pk=locked.pk).update(revoked_at=locked.revoked_at)
+    audit_record(
+        actor=actor,
+        event="token.revoke",
+        obj=locked,
+        changes={"revoked_at": (None, locked.revoked_at)},
+        note=f"用户 {locked.user.username} 的令牌 {locked.prefix}…",
+    )
+    token.revoked_at = locked.revoked_at
+    return locked
