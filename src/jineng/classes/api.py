@@ -31,7 +31,7 @@ from ..api import ApiError, ErrorOut, FieldProblem
 from . import roster_io
 from .errors import ServiceError
 from .models import Certificate, ClassState, Enrollment, Level, ReviewStep, TrainingClass, TrainingType
-from .selectors import class_get, class_list, pending_deadline, todo_for
+from .selectors import actions_for, class_get, class_list, pending_deadline, todo_for
 from .services import (
     ClassInput,
     TeacherInput,
@@ -43,7 +43,7 @@ from .services import (
     roster_import,
     roster_remove,
 )
-from .workflow import EDITABLE_STATES, Transition, available, transition_roles
+from .workflow import EDITABLE_STATES
 
 router = Router(tags=["培训班"], auth=AUTH)
 
@@ -432,20 +432,6 @@ def _item(cls: TrainingClass, trainee_count: int) -> dict[str, Any]:
 def _page_items(qs: QuerySet[TrainingClass], limit: int, offset: int) -> ClassPage:
     items = [ClassItem(**_item(c, getattr(c, "trainee_count", 0))) for c in qs[offset : offset + limit]]
     return ClassPage(count=qs.count(), limit=limit, offset=offset, items=items)
-
-
-def actions_for(user: User, cls: TrainingClass) -> list[Transition]:
-    """The transitions `user` may take on `cls` now (as the UI offers them; the service decides).
-
-    Signing and submitting only when the class waits on the user (their to-do list leaves out the
-    applicant and a stage's first signer, SUB-TWO-PERSON); return/reject to every reviewer of the
-    pending stage.
-    """
-    candidates = [t for t in available(cls.state) if user.role in transition_roles(t, cls.state)]
-    if not candidates:
-        return []
-    waiting_on_me = todo_for(user).filter(pk=cls.pk).exists()
-    return [t for t in candidates if t.needs_reasons or waiting_on_me]
 
 
 def _detail(user: User, pk: int) -> ClassDetail:

@@ -353,3 +353,35 @@ def pending_deadline(cls: TrainingClass) -> Any:
     policy = policies().in_force(cls.start) or max(policies().policies, key=lambda p: p.end)
     days = policy.parameters_on(max(policy.start, min(cls.start, policy.end))).industry_review_working_days
     return add_working_days(timezone.localtime(cls.state_since).date(), days)
+
+
+def actions_for(user: User, cls: TrainingClass) -> list[Any]:
+    """The transitions `user` may take on `cls` now, as the UI and the API offer them (the service decides).
+
+    Signing and submitting only when the class waits on the user (their to-do list leaves out the
+    applicant and a stage's first signer, SUB-TWO-PERSON); return/reject to every reviewer of the
+    pending stage.
+    """
+    from .workflow import available, transition_roles
+
+    candidates = [t for t in available(cls.state) if user.role in transition_roles(t, cls.state)]
+    if not candidates:
+        return []
+    waiting_on_me = todo_for(user).filter(pk=cls.pk).exists()
+    return [t for t in candidates if t.needs_reasons or waiting_on_me]
+
+
+def roster_for(user: User, cls: TrainingClass) -> QuerySet[Enrollment]:
+    """The roster entries `user` may read: a worker sees only their own entry, officials all of it."""
+    entries = cls.enrollments.select_related("person").order_by("row")
+    if user.role == Role.WORKER:
+        return entries.filter(person_id=user.person_id) if user.person_id else entries.none()
+    return entries
+
+
+def findings_for(user: User, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings `user` may read: a worker sees the class's and institution's, and only their own trainee ones."""
+    if user.role != Role.WORKER:
+        return findings
+    own = f"trainee:{user.person.id_number}" if user.person_id and user.person else None
+    return [f for f in findings if not str(f.get("subject", "")).startswith("trainee:") or f.get("subject") == own]

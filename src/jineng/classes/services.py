@@ -23,7 +23,7 @@ from jineng.policy.rules.reviews import cls_in_system, sub_two_person
 from jineng.registry.models import OnlinePlatform, OrgUnit, Person
 
 from .errors import InvalidInput, InvalidTransition, NotPermitted, RosterInvalid, RuleBlocked, StaleVersion
-from .models import ClassState, Enrollment, ReviewStep, Teacher, TrainingClass, TrainingType
+from .models import Certificate, ClassState, Enrollment, ReviewStep, SpecialAction, Teacher, TrainingClass, TrainingType
 from .selectors import class_facts_dict, evaluate_facts
 from .workflow import EDITABLE_STATES, TRANSITIONS, Transition, transition_roles, transition_scope
 
@@ -95,6 +95,11 @@ _FIELD_LABELS = {
     "enterprise_name": "学徒制合作企业",
     "enterprise_uscc": "企业统一社会信用代码",
     "minutes_per_hour": "每课时分钟数",
+    "hours_theory": "理论课时",
+    "hours_practical": "实操课时",
+    "hours_online": "线上理论课时",
+    "workstations": "工位数",
+    "special_action": "专项行动",
 }
 
 
@@ -107,6 +112,19 @@ def _validate_class_input(data: ClassInput) -> None:
 
     if not data.name.strip():
         bad("name", "必填")
+    for name, limit in (("name", 200), ("enterprise_name", 200)):
+        if len(getattr(data, name)) > limit:
+            bad(name, f"不超过 {limit} 个字符")
+    # Counts are stored as small integers; what the plan forbids (e.g. 40-minute hours) is left to the rules.
+    for name in ("minutes_per_hour", "hours_theory", "hours_practical", "hours_online", "workstations"):
+        if not 0 <= getattr(data, name) <= 32767:
+            bad(name, "应为 0 至 32767 的整数")
+    if data.special_action is not None and data.special_action not in SpecialAction.values:
+        bad("special_action", "应为方案二(一)的十项专项行动之一（1–10）")
+    if data.training_type not in TrainingType.values:
+        bad("training_type", f"应为：{'、'.join(TrainingType.labels)}")
+    if data.certificate not in Certificate.values:
+        bad("certificate", f"应为：{'、'.join(Certificate.labels)}")
     if data.end < data.start:
         bad("end", f"结业日期 {data.end} 早于开班日期 {data.start}")
     if policies().in_force(data.start) is None:

@@ -36,7 +36,7 @@ from . import roster_io
 from .errors import InvalidInput, RosterInvalid, RuleBlocked, ServiceError, StaleVersion
 from .forms import ClassForm, RosterImportForm, teacher_inputs, teachers_formset
 from .models import ClassState, Enrollment, ReviewStep, TrainingClass
-from .selectors import class_get, class_list, pending_deadline, todo_for
+from .selectors import actions_for, class_get, class_list, findings_for, pending_deadline, roster_for, todo_for
 from .services import (
     Checked,
     check_class,
@@ -48,7 +48,7 @@ from .services import (
     roster_import,
     roster_remove,
 )
-from .workflow import EDITABLE_STATES, PENDING_ACTION, STAGE_ROLES, TRANSITIONS, Transition, available, transition_roles
+from .workflow import EDITABLE_STATES, PENDING_ACTION, STAGE_ROLES, TRANSITIONS
 
 PAGE_SIZE = 20
 TODO_PAGE_SIZE = 50
@@ -212,8 +212,8 @@ def group_findings(
     return list(groups.values())
 
 
-def _findings_context(cls: TrainingClass, checked: Checked) -> dict[str, Any]:
-    items = checked.as_list()
+def _findings_context(cls: TrainingClass, checked: Checked, user: User) -> dict[str, Any]:
+    items = findings_for(user, checked.as_list())
     return {
         "groups": group_findings(cls, items),
         "invalid": checked.invalid,
@@ -233,20 +233,6 @@ def _editable_by(user: User, cls: TrainingClass) -> bool:
         and user.institution_id == cls.institution_id
         and cls.state in EDITABLE_STATES
     )
-
-
-def _actions_for(user: User, cls: TrainingClass) -> list[Transition]:
-    """The transitions this user may take on this class now.
-
-    Signatures and submitting are offered only when the class is on the user's to-do list (which
-    leaves out the applicant and a stage's first signer, SUB-TWO-PERSON); 退回/不予批准 to every
-    reviewer of the pending stage. The service checks everything again.
-    """
-    candidates = [t for t in available(cls.state) if user.role in transition_roles(t, cls.state)]
-    if not candidates:
-        return []
-    waiting_on_me = todo_for(user).filter(pk=cls.pk).exists()
-    return [t for t in candidates if t.needs_reasons or waiting_on_me]
 
 
 # ── detail page ───────────────────────────────────────────────────────────────────────────────
@@ -303,7 +289,7 @@ def _facts(cls: TrainingClass) -> list[tuple[str, Any]]:
 
 def _roster(user: User, cls: TrainingClass) -> list[dict[str, Any]]:
     rows = []
-    for e in cls.enrollments.select_related("person").order_by("row"):
+    for e in roster_for(user, cls):
         q = e.questionnaire or {}
         rows.append(
             {
@@ -380,7 +366,7 @@ def _detail_context(
     roster_problems: list[dict[str, str]] | None = None,
     roster_message: str = "",
 ) -> dict[str, Any]:
-    actions = _actions_for(user, cls)
+    actions = actions_for(user, cls)
     if tab not in _TAB_KEYS:
         tab = "history" if any(t.stage or t.needs_reasons for t in actions) else "basic"
     editable = _editable_by(user, cls)
@@ -390,7 +376,7 @@ def _detail_context(
         "tabs": TABS,
         "version": cls.version if version is None else version,
         "editable": editable,
-        "findings": _findings_context(cls, check_class(cls)),
+        "findings": _findings_context(cls, check_class(cls), user),
         "submit_action": next((t for t in actions if t.action == ReviewStep.Action.SUBMIT), None),
         "review_actions": [t for t in actions if t.action != ReviewStep.Action.SUBMIT],
         "deadline": deadline_view(cls),
@@ -458,7 +444,7 @@ def findings_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The findings panel alone (htmx refresh): check_class on the class as stored."""
     user = _user(request)
     cls = _get_class(user, pk)
-    context = {"cls": cls, "findings": _findings_context(cls, check_class(cls))}
+    context = {"cls": cls, "findings": _findings_context(cls, check_class(cls), user)}
     return render(request, "classes/_findings.html", context)
 
 

@@ -268,3 +268,12 @@ def test_the_todo_list_follows_the_current_round(people: Cast) -> None:
     # dan1 signed 初审 in the first round only: in this round he is the one to sign 复核.
     assert list(todo_for(people.dan1)) == [cls] and list(todo_for(people.dan2)) == []
     assert list(todo_for(people.erin)) == [] and list(todo_for(people.hana1)) == []
+
+
+def test_out_of_range_values_are_named_before_the_database_sees_them(people: Cast) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        class_create(
+            actor=people.alice,
+            data=class_input(name="班" * 201, hours_practical=40000, special_action=11, certificate="diploma"),
+        )
+    assert {f["path"] for f in refused.value.fields} == {"name", "hours_practical", "special_action", "certificate"}
