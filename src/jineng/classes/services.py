@@ -4,6 +4,7 @@ audit row(s) in the same transaction; views and API endpoints only parse, call a
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -210,6 +211,20 @@ def check_class(cls: TrainingClass) -> Checked:
         index = next((i for i, f in enumerate(checked.findings) if f.subject != "class"), len(checked.findings))
         checked.findings.insert(index, in_system)
     return checked
+
+
+def check_class_preview(cls: TrainingClass, data: ClassInput) -> Checked:
+    """The findings the class would have with `data` as its basic information, saving nothing.
+
+    An unsaved copy carries the edited fields; roster, teachers and history are the stored ones.
+    This is what the application form shows while the clerk types.
+    """
+    preview = copy.copy(cls)
+    preview._state = copy.copy(cls._state)
+    preview._state.fields_cache = {"institution": cls.institution}  # edited foreign keys are re-read by id
+    for name, value in asdict(data).items():
+        setattr(preview, name, value)
+    return check_class(preview)
 
 
 # ── class record ──────────────────────────────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ urlpatterns = [
     path("roster-template.<str:fmt>", views.roster_template, name="roster-template"),
     path("<int:pk>/", views.class_detail, name="detail"),
     path("<int:pk>/findings/", views.findings_panel, name="findings"),
+    path("<int:pk>/findings/preview/", views.findings_preview, name="findings-preview"),
     path("<int:pk>/edit/", views.class_edit, name="edit"),
     path("<int:pk>/teachers/", views.class_teachers, name="teachers"),
     path("<int:pk>/roster/import/", views.roster_upload, name="roster-import"),

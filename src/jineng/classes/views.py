@@ -40,6 +40,7 @@ from .selectors import actions_for, class_get, class_list, findings_for, pending
 from .services import (
     Checked,
     check_class,
+    check_class_preview,
     class_create,
     class_set_teachers,
     class_transition,
@@ -445,6 +446,35 @@ def findings_panel(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     cls = _get_class(user, pk)
     context = {"cls": cls, "findings": _findings_context(cls, check_class(cls), user)}
+    return render(request, "classes/_findings.html", context)
+
+
+@chinese
+@login_required
+@require_POST
+def findings_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The findings panel for the form as typed (htmx, on every change): nothing is saved."""
+    user = _user(request)
+    cls = _get_class(user, pk)
+    if not _editable_by(user, cls):
+        raise Http404
+    form = ClassForm(request.POST)
+    if form.is_valid():
+        try:
+            checked = check_class_preview(cls, form.to_input())
+        except ValueError:
+            checked = Checked(invalid=[{"path": "form", "message": "请先填写完整的基本信息"}])
+    else:
+        checked = Checked(
+            invalid=[
+                {
+                    "path": str(form.fields[name].label if name in form.fields else name),
+                    "message": "；".join(str(e) for e in errors),
+                }
+                for name, errors in form.errors.items()
+            ]
+        )
+    context = {"cls": cls, "findings": _findings_context(cls, checked, user), "preview": True}
     return render(request, "classes/_findings.html", context)
 
 
