@@ -9,14 +9,17 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from jineng.accounts.models import Role, User
 from jineng.policy.engine import Evaluation, evaluate, policy_for
-from jineng.policy.facts import ClassDocument, validate_document
-from jineng.policy.loader import PolicySet, policies
+from jineng.policy.facts import validate_document
+from jineng.policy.loader import policies
 from jineng.registry.models import AuditProblem, BlacklistEntry, Institution, InstitutionSpecialty, OrgUnit, Person
+from jineng.workdays import Deadline, add_working_days
 
-from .models import COUNTED_STATES, ClassState, Enrollment, Teacher, TrainingClass, TrainingType
+from .models import COUNTED_STATES, ClassState, Enrollment, ReviewStep, Teacher, TrainingClass, TrainingType
+from .workflow import PENDING_STAGE, STAGE_ROLES, Transition, available, transition_roles
 
 CITY_CODE = "411000"  # 许昌市: every area of annex 1 belongs to it
 
@@ -285,21 +288,11 @@ def class_facts_dict(cls: TrainingClass, *, as_of: dt.date | None = None) -> dic
     }
 
 
-def class_document(cls: TrainingClass, *, known: PolicySet | None = None) -> ClassDocument:
-    """Raises InvalidDocument when the record is incomplete (e.g. no hours yet)."""
-    return validate_document(class_facts_dict(cls), policies=known or policies())
-
-
 def evaluate_facts(data: dict[str, Any]) -> Evaluation:
     """The rules engine on gathered facts (the same engine as `jineng check-class`); raises InvalidDocument."""
     known = policies()
     doc = validate_document(data, policies=known)
     return evaluate(doc, policy_for(doc, known))
-
-
-def class_evaluate(cls: TrainingClass) -> Evaluation:
-    """The rules engine on this class as the database holds it."""
-    return evaluate_facts(class_facts_dict(cls))
 
 
 # ── to-do lists and deadlines ─────────────────────────────────────────────────────────────────
@@ -311,8 +304,6 @@ def todo_for(user: User) -> QuerySet[TrainingClass]:
     A reviewer does not see, as a to-do, a class they applied for or whose current stage they
     already signed (they could not act on it: SUB-TWO-PERSON).
     """
-    from .models import ReviewStep
-    from .workflow import PENDING_STAGE, STAGE_ROLES
 
     qs = classes_for(user)
     if user.role == Role.INSTITUTION_CLERK:
@@ -335,18 +326,13 @@ def todo_for(user: User) -> QuerySet[TrainingClass]:
     )
 
 
-def pending_deadline(cls: TrainingClass) -> Any:
+def pending_deadline(cls: TrainingClass) -> Deadline | None:
     """The working-day deadline of the review step `cls` waits on, or None when nothing is pending.
 
     The plan sets 10 working days for the industry department's review of a claim (附件3,
     SUB-INDUSTRY-DEADLINE); jineng applies the same period to each pending review step of a class
     application (docs/decisions.md).
     """
-    from django.utils import timezone
-
-    from jineng.workdays import add_working_days
-
-    from .workflow import PENDING_STAGE
 
     if cls.state not in PENDING_STAGE or cls.state_since is None:
         return None
@@ -355,14 +341,13 @@ def pending_deadline(cls: TrainingClass) -> Any:
     return add_working_days(timezone.localtime(cls.state_since).date(), days)
 
 
-def actions_for(user: User, cls: TrainingClass) -> list[Any]:
+def actions_for(user: User, cls: TrainingClass) -> list[Transition]:
     """The transitions `user` may take on `cls` now, as the UI and the API offer them (the service decides).
 
     Signing and submitting only when the class waits on the user (their to-do list leaves out the
     applicant and a stage's first signer, SUB-TWO-PERSON); return/reject to every reviewer of the
     pending stage.
     """
-    from .workflow import available, transition_roles
 
     candidates = [t for t in available(cls.state) if user.role in transition_roles(t, cls.state)]
     if not candidates:

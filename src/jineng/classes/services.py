@@ -21,12 +21,12 @@ from jineng.policy.facts import InvalidDocument
 from jineng.policy.findings import Finding
 from jineng.policy.loader import policies
 from jineng.policy.rules.reviews import cls_in_system, sub_two_person
-from jineng.registry.models import OnlinePlatform, OrgUnit, Person
+from jineng.registry.models import Occupation, OnlinePlatform, OrgUnit, Person
 
 from .errors import InvalidInput, InvalidTransition, NotPermitted, RosterInvalid, RuleBlocked, StaleVersion
 from .models import Certificate, ClassState, Enrollment, ReviewStep, SpecialAction, Teacher, TrainingClass, TrainingType
 from .selectors import class_facts_dict, evaluate_facts
-from .workflow import EDITABLE_STATES, TRANSITIONS, Transition, transition_roles, transition_scope
+from .workflow import EDITABLE_STATES, STAGE_LABELS, TRANSITIONS, Transition, transition_roles, transition_scope
 
 # ── inputs ────────────────────────────────────────────────────────────────────────────────────
 
@@ -142,8 +142,6 @@ def _validate_class_input(data: ClassInput) -> None:
         bad("enterprise_uscc", f"{data.enterprise_uscc} 不是有效的统一社会信用代码")
     if data.online_platform_id is not None and not OnlinePlatform.objects.filter(pk=data.online_platform_id).exists():
         bad("online_platform_id", "平台不存在")
-    from jineng.registry.models import Occupation
-
     if not Occupation.objects.filter(pk=data.occupation_id, active=True).exists():
         bad("occupation_id", "职业不存在或已停用")
     if problems:
@@ -366,10 +364,12 @@ def roster_import(
         for p in new_people:
             p.pk = ids[p.id_number]
     # Current details follow the latest roster the person appears on.
+    created = {p.id_number for p in new_people}
     to_update = []
     for row in result.rows:
-        person = existing[normalise_ric(row.id_number)]
-        if person not in new_people:
+        key = normalise_ric(row.id_number)
+        person = existing[key]
+        if key not in created:
             person.category, person.student, person.employee, person.inmate = (
                 row.category,
                 row.student,
@@ -491,6 +491,7 @@ def class_transition(
         refused = sub_two_person(
             p=params.parameters_on(cls.start),
             stage=transition.stage,
+            stage_label=STAGE_LABELS[transition.stage],
             actor_id=actor.pk,
             applicant_ids=[i for i in (cls.created_by_id, cls.submitted_by_id) if i is not None],
             stage_signer_ids=_stage_signers(cls, transition.stage),

@@ -22,6 +22,7 @@ from jineng.classes.roster_io import COLUMNS
 from jineng.classes.selectors import pending_deadline
 from jineng.classes.services import TeacherInput, class_create, class_set_teachers, class_transition
 from jineng.testing import Cast, class_input, enroll, make_ric, person, unit
+from jineng.workdays import Deadline
 
 A = ReviewStep.Action
 
@@ -148,17 +149,23 @@ def test_a_reviewers_todo_shows_the_pending_step_with_its_deadline_in_working_da
     client: Client, people: Cast
 ) -> None:
     cls = submitted(people)
-    days = pending_deadline(cls).remaining(timezone.localdate())
+    days = _deadline(cls).remaining(timezone.localdate())
     body = page(login(client, people.dan1).get("/todo/"))
     assert cls.code in body and "行业部门初审" in body
     assert f"剩余{days}个工作日" in body
+
+
+def _deadline(cls: TrainingClass) -> Deadline:
+    deadline = pending_deadline(cls)
+    assert deadline is not None
+    return deadline
 
 
 def test_an_overdue_step_says_how_many_working_days_it_is_late(client: Client, people: Cast) -> None:
     cls = submitted(people)
     TrainingClass.objects.filter(pk=cls.pk).update(state_since=timezone.now() - dt.timedelta(days=40))
     cls.refresh_from_db()
-    late = -pending_deadline(cls).remaining(timezone.localdate())
+    late = -_deadline(cls).remaining(timezone.localdate())
     assert late > 0
     assert f"已超期{late}个工作日" in page(login(client, people.dan1).get("/todo/"))
     assert f"已超期{late}个工作日" in page(login(Client(), people.dan1).get(f"/classes/{cls.pk}/"))
@@ -615,6 +622,6 @@ def test_the_first_signer_cannot_sign_again_even_by_posting_directly(client: Cli
 
 def test_a_pending_class_page_shows_the_step_deadline(client: Client, people: Cast) -> None:
     cls = submitted(people)
-    days = pending_deadline(cls).remaining(timezone.localdate())
+    days = _deadline(cls).remaining(timezone.localdate())
     body = page(login(client, people.alice).get(f"/classes/{cls.pk}/"))
     assert f"行业部门初审：剩余{days}个工作日" in body

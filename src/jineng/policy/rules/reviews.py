@@ -32,17 +32,19 @@ def sub_two_person(
     actor_id: int,
     applicant_ids: Sequence[int],
     stage_signer_ids: Sequence[int],
+    stage_label: str | None = None,
 ) -> Finding | None:
     """SUB-TWO-PERSON for one signature: the actor is not an applicant and has not signed this stage.
 
     `stage_signer_ids` are those who already signed the stage in the current round, in order; the
     stage is complete with `signers_min` different signers.
     """
+    label = stage_label or stage
     if actor_id in applicant_ids:
         return finding(
             "SUB-TWO-PERSON",
             f"stage:{stage}",
-            f"{stage}环节的签字人不得是申请人本人",
+            f"{label}环节的签字人不得是申请人本人",
             actor=actor_id,
             signers_min=p.signers_min,
         )
@@ -50,7 +52,7 @@ def sub_two_person(
         return finding(
             "SUB-TWO-PERSON",
             f"stage:{stage}",
-            f"{stage}环节须由 {p.signers_min} 名不同人员签字：本人已在本环节签字（初审），不得再作复核",
+            f"{label}环节须由 {p.signers_min} 名不同人员签字：本人已在本环节签字（初审），不得再作复核",
             actor=actor_id,
             signers_min=p.signers_min,
             signed=len(stage_signer_ids),
