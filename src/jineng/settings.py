@@ -38,6 +38,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
 def database_from_env() -> dict[str, object]:
     """SQLite in the data directory by default; PostgreSQL (or another engine) through DATABASE_URL."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -53,6 +56,14 @@ def database_from_env() -> dict[str, object]:
         raise ImproperlyConfigured(f"环境变量 DATABASE_URL 的值无效：{exc}") from exc
     if not config.get("NAME") and config.get("ENGINE") != "django.db.backends.sqlite3":
         raise ImproperlyConfigured("环境变量 DATABASE_URL 缺少数据库名（URL 的路径部分）")
+    if config.get("ENGINE") == "django.db.backends.postgresql" and env_bool("JINENG_DB_PREPARE", True):
+        # Django leaves psycopg's prepare_threshold at None, and then psycopg ignores even an
+        # explicit prepare=True. A threshold no statement reaches keeps automatic preparing off
+        # (Django's own client-side-binding cursors never prepare anyway) while the prepare=True
+        # of jineng.db's hot statements is honoured.
+        options = config.setdefault("OPTIONS", {})
+        assert isinstance(options, dict)
+        options.setdefault("prepare_threshold", PREPARE_ONLY_WHEN_ASKED)
     return config
 
 
@@ -131,6 +142,9 @@ TEMPLATES = [
 WSGI_APPLICATION = "jineng.wsgi.application"
 
 DATABASES = {"default": database_from_env()}
+# Hot read statements (jineng.db) are prepared once per PostgreSQL connection; turn off behind a
+# transaction-mode pooler that cannot carry prepared statements.
+DB_PREPARE = env_bool("JINENG_DB_PREPARE", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections import defaultdict
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from jineng.accounts.models import Role, User
+from jineng.db import fetch_all, fetch_one, json_value, json_values
 from jineng.policy.engine import Evaluation, evaluate, policy_for
 from jineng.policy.facts import validate_document
 from jineng.policy.loader import policies
-from jineng.registry.models import AuditProblem, BlacklistEntry, Institution, InstitutionSpecialty, OrgUnit, Person
+from jineng.registry.models import (
+    AuditProblem,
+    BlacklistEntry,
+    Institution,
+    InstitutionSpecialty,
+    Occupation,
+    OnlinePlatform,
+    OrgUnit,
+    Person,
+)
 from jineng.workdays import Deadline, add_working_days
 
 from .models import COUNTED_STATES, ClassState, Enrollment, ReviewStep, Teacher, TrainingClass, TrainingType
@@ -99,54 +106,84 @@ def class_list(
 # ── facts for the rules engine ────────────────────────────────────────────────────────────────
 
 
-def _institution_facts(cls: TrainingClass, as_of: dt.date) -> tuple[dict[str, Any], bool]:
-    """The institution's facts and whether a local alternative exists (CLS-CROSS-CITY), in two queries.
+def _context_facts(cls: TrainingClass, as_of: dt.date) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """(occupation and area/platform facts, institution facts, local alternative exists), in two statements.
 
-    Blacklist, last obvious problem and the local alternative are scalar subqueries of one plain SQL
-    statement: at roster-check rates, compiling ORM subqueries costs more than the database's work
-    (bench/roster_check.py).
+    The class's own columns come from the instance (so an edited, unsaved copy previews as typed);
+    what they point at is read by id. Blacklist, last obvious problem and the local alternative of
+    CLS-CROSS-CITY are scalar subqueries of the same statement.
     """
-    institution = cls.institution
-    blacklist, problems = BlacklistEntry._meta.db_table, AuditProblem._meta.db_table
-    specialty, inst = InstitutionSpecialty._meta.db_table, Institution._meta.db_table
-    sql = f"""
-        SELECT
-          EXISTS (SELECT 1 FROM {blacklist} b WHERE b.institution_id = %s AND b.listed_on <= %s
-                  AND (b.lifted_on IS NULL OR b.lifted_on > %s)),
-          (SELECT MAX(p.found_on) FROM {problems} p WHERE p.institution_id = %s AND p.obvious AND p.found_on <= %s),
-          EXISTS (SELECT 1 FROM {specialty} s JOIN {inst} i ON i.id = s.institution_id
-                  WHERE s.occupation_id = %s AND s.effective_from <= %s
-                    AND (s.effective_to IS NULL OR s.effective_to > %s)
-                    AND i.home_city = %s AND i.active AND s.institution_id <> %s
-                    AND NOT EXISTS (SELECT 1 FROM {blacklist} x WHERE x.institution_id = s.institution_id
-                                    AND x.listed_on <= %s AND x.lifted_on IS NULL))
-    """
-    pk, start = institution.pk, cls.start
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk, as_of, as_of, pk, as_of, cls.occupation_id, start, start, CITY_CODE, pk, start])
-        row = cursor.fetchone()
-    blacklisted, problem_found_on, local_alternative = bool(row[0]), _date(row[1]), bool(row[2])
-    in_force = Q(effective_to__isnull=True) | Q(effective_to__gt=as_of)
-    specialties = [
-        {"occupation": code, "from": start}
-        for code, start in InstitutionSpecialty.objects.filter(institution_id=institution.pk)
-        .filter(in_force)
-        .values_list("occupation__code", "effective_from")
-    ]
-    facts = {
-        "id": str(institution.pk),
-        "name": institution.name,
-        "uscc": institution.uscc,
-        "kind": institution.kind,
-        "home_city": institution.home_city,
-        "academic_education": institution.academic_education,
-        "listed_specialties": specialties,
-        "blacklisted": blacklisted,
-        "problem_found_on": problem_found_on,
-        "has_site": institution.has_site,
-        "has_facilities": institution.has_facilities,
+    tables = {
+        "inst": Institution._meta.db_table,
+        "occ": Occupation._meta.db_table,
+        "unit": OrgUnit._meta.db_table,
+        "platform": OnlinePlatform._meta.db_table,
+        "blacklist": BlacklistEntry._meta.db_table,
+        "problems": AuditProblem._meta.db_table,
+        "specialty": InstitutionSpecialty._meta.db_table,
     }
-    return facts, local_alternative
+    sql = """
+        SELECT o.code, o.name, o.class_code, o.manufacturing, o.certificate_routes, o.set_hours,
+               a.region_code, a.key, pl.code, pl.listed, pl.connected,
+               i.name, i.uscc, i.kind, i.home_city, i.academic_education, i.has_site, i.has_facilities,
+               EXISTS (SELECT 1 FROM {blacklist} b WHERE b.institution_id = i.id AND b.listed_on <= %s
+                       AND (b.lifted_on IS NULL OR b.lifted_on > %s)),
+               (SELECT MAX(p.found_on) FROM {problems} p WHERE p.institution_id = i.id AND p.obvious
+                AND p.found_on <= %s),
+               EXISTS (SELECT 1 FROM {specialty} s JOIN {inst} li ON li.id = s.institution_id
+                       WHERE s.occupation_id = o.id AND s.effective_from <= %s
+                         AND (s.effective_to IS NULL OR s.effective_to > %s)
+                         AND li.home_city = %s AND li.active AND s.institution_id <> i.id
+                         AND NOT EXISTS (SELECT 1 FROM {blacklist} x WHERE x.institution_id = s.institution_id
+                                         AND x.listed_on <= %s AND x.lifted_on IS NULL))
+        FROM {inst} i
+        JOIN {occ} o ON o.id = %s
+        JOIN {unit} a ON a.id = %s
+        LEFT JOIN {platform} pl ON pl.id = %s
+        WHERE i.id = %s
+    """.format(**tables)
+    start = cls.start
+    params = [as_of, as_of, as_of, start, start, CITY_CODE, start]
+    row = fetch_one(sql, [*params, cls.occupation_id, cls.area_id, cls.online_platform_id, cls.institution_id])
+    if row is None:
+        raise LookupError(f"班级 {cls.code} 的机构、职业或地区不存在")
+    (occ_code, occ_name, class_code, manufacturing, routes, set_hours, region_code, area_key,
+     platform_code, listed, connected, *inst, blacklisted, problem_found_on, local_alternative) = row  # fmt: skip
+    name, uscc, kind, home_city, academic, has_site, has_facilities = inst
+    specialties = fetch_all(
+        f"""SELECT o.code, s.effective_from
+            FROM {tables["specialty"]} s JOIN {tables["occ"]} o ON o.id = s.occupation_id
+            WHERE s.institution_id = %s AND (s.effective_to IS NULL OR s.effective_to > %s) ORDER BY s.id""",
+        [cls.institution_id, as_of],
+    )
+    context = {
+        "county": region_code or area_key,
+        "occupation": {
+            "code": occ_code,
+            "name": occ_name,
+            "class_code": class_code,
+            "manufacturing": bool(manufacturing),
+            "certificate_routes": list(json_value(routes)),
+            "set_hours": set_hours,
+        },
+        "online_platform": (
+            {"id": platform_code, "listed": bool(listed), "connected": bool(connected)} if platform_code else None
+        ),
+    }
+    institution = {
+        "id": str(cls.institution_id),
+        "name": name,
+        "uscc": uscc,
+        "kind": kind,
+        "home_city": home_city,
+        "academic_education": bool(academic),
+        "listed_specialties": [{"occupation": code, "from": _date(since)} for code, since in specialties],
+        "blacklisted": bool(blacklisted),
+        "problem_found_on": _date(problem_found_on),
+        "has_site": bool(has_site),
+        "has_facilities": bool(has_facilities),
+    }
+    return context, institution, bool(local_alternative)
 
 
 def _apprentices_before(cls: TrainingClass) -> dict[str, int]:
@@ -178,78 +215,74 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def roster_history(class_id: int, *, before: dt.date) -> dict[int, list[dict[str, Any]]]:
-    """Every counted enrollment, at any institution, of the persons on this class's roster, in one
-    statement (no N+1): the roster is a subquery, so no IN list of 80 parameters is built and bound.
+def _teachers(class_id: int) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "certified": bool(certified)}
+        for name, certified in fetch_all(
+            f"SELECT name, certified FROM {Teacher._meta.db_table} WHERE training_class_id = %s ORDER BY id",
+            [class_id],
+        )
+    ]
+
+
+def trainees_statement(class_id: int, *, before: dt.date) -> tuple[str, list[Any]]:
+    """The SQL and parameters of _trainees (also explained by bench/roster_check.py)."""
+    enrollment, person, classes = Enrollment._meta.db_table, Person._meta.db_table, TrainingClass._meta.db_table
+    sql = f"""
+        SELECT e.id, p.id_number, p.name, e.category, e.student, e.employee, e.inmate, e.questionnaire,
+               x.code, x.subsidised, x."end", x.assessed_on
+        FROM {enrollment} e
+        JOIN {person} p ON p.id = e.person_id
+        LEFT JOIN (
+            SELECT h.person_id, c.code, c.subsidised, c."end", h.assessed_on
+            FROM {enrollment} h JOIN {classes} c ON c.id = h.training_class_id
+            WHERE c.state IN ({", ".join(["%s"] * len(COUNTED_STATES))}) AND c.start <= %s AND c.id <> %s
+        ) x ON x.person_id = e.person_id
+        WHERE e.training_class_id = %s
+        ORDER BY e."row", e.id, x."end", x.code
+    """
+    return sql, [*[str(s) for s in COUNTED_STATES], before, class_id, class_id]
+
+
+def _trainees(class_id: int, *, before: dt.date) -> list[dict[str, Any]]:
+    """The roster in row order, each trainee with every counted enrollment of theirs at any
+    institution, in one statement (no N+1, no IN list of 80 parameters): a roster row comes back
+    once per previous training, or once with NULLs when there is none.
 
     Counted: approved classes starting on or before `before` (this class's end), other than this one.
     """
-    sql = f"""
-        SELECT h.person_id, c.code, c.subsidised, c."end", h.assessed_on
-        FROM {Enrollment._meta.db_table} h
-        JOIN {TrainingClass._meta.db_table} c ON c.id = h.training_class_id
-        WHERE h.person_id IN (SELECT r.person_id FROM {Enrollment._meta.db_table} r WHERE r.training_class_id = %s)
-          AND c.state IN ({", ".join(["%s"] * len(COUNTED_STATES))})
-          AND c.start <= %s
-          AND c.id <> %s
-        ORDER BY h.person_id, c."end"
-    """
-    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [class_id, *[str(s) for s in COUNTED_STATES], before, class_id])
-        for person_id, code, subsidised, end, assessed_on in cursor.fetchall():
-            history[person_id].append(
+    sql, params = trainees_statement(class_id, before=before)
+    trainees: list[dict[str, Any]] = []
+    details: list[Any] = []
+    last = None
+    for entry, id_number, name, category, *json_columns, code, subsidised, end, assessed_on in fetch_all(sql, params):
+        if entry != last:
+            last = entry
+            trainees.append({"id_number": id_number, "name": name, "category": category, "previous_trainings": []})
+            details.extend(json_columns)
+        if code is not None:
+            trainees[-1]["previous_trainings"].append(
                 {"class_id": code, "subsidised": bool(subsidised), "end": _date(end), "assessed_on": _date(assessed_on)}
             )
-    return history
-
-
-def _json(value: Any) -> Any:
-    # Raw SQL hands JSON columns back as text on both backends (Django decodes them only in the ORM).
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _roster_and_teachers(class_id: int) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
-    """Teachers and roster rows (with each person's ID and name) in two plain statements."""
-    teacher_table, enrollment, person = Teacher._meta.db_table, Enrollment._meta.db_table, Person._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT name, certified FROM {teacher_table} WHERE training_class_id = %s ORDER BY id", [class_id]
-        )
-        teachers = [{"name": name, "certified": bool(certified)} for name, certified in cursor.fetchall()]
-        cursor.execute(
-            f"""SELECT e.person_id, p.id_number, p.name, e.category, e.student, e.employee, e.inmate, e.questionnaire
-                FROM {enrollment} e JOIN {person} p ON p.id = e.person_id
-                WHERE e.training_class_id = %s ORDER BY e."row", e.id""",
-            [class_id],
-        )
-        rows = [(*row[:4], *(_json(v) for v in row[4:])) for row in cursor.fetchall()]
-    return teachers, rows
+    decoded = iter(json_values(details))
+    for trainee in trainees:
+        for key in ("student", "employee", "inmate", "questionnaire"):
+            trainee[key] = next(decoded)
+    return trainees
 
 
 def class_facts_dict(cls: TrainingClass, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """The class-facts document of this class (contract: class-facts.md), as Python values."""
     as_of = as_of or cls.start
-    occupation = cls.occupation
-    teachers, enrollments = _roster_and_teachers(cls.pk)
-    history = roster_history(cls.pk, before=cls.end) if enrollments else {}
-    institution, local_alternative = _institution_facts(cls, as_of)
-    platform = cls.online_platform
+    context, institution, local_alternative = _context_facts(cls, as_of)
     return {
         "as_of": as_of,
         "institution": institution,
         "class": {
             "id": cls.code,
             "city": CITY_CODE,
-            "county": cls.area.region_code or cls.area.key,
-            "occupation": {
-                "code": occupation.code,
-                "name": occupation.name,
-                "class_code": occupation.class_code,
-                "manufacturing": occupation.manufacturing,
-                "certificate_routes": list(occupation.certificate_routes),
-                "set_hours": occupation.set_hours,
-            },
+            "county": context["county"],
+            "occupation": context["occupation"],
             "level": cls.level,
             "training_type": cls.training_type,
             "certificate": cls.certificate,
@@ -258,10 +291,8 @@ def class_facts_dict(cls: TrainingClass, *, as_of: dt.date | None = None) -> dic
             "end": cls.end,
             "minutes_per_hour": cls.minutes_per_hour,
             "hours": {"theory": cls.hours_theory, "practical": cls.hours_practical, "online_theory": cls.hours_online},
-            "online_platform": (
-                {"id": platform.code, "listed": platform.listed, "connected": platform.connected} if platform else None
-            ),
-            "teachers": teachers,
+            "online_platform": context["online_platform"],
+            "teachers": _teachers(cls.pk),
             "workstations": cls.workstations,
             "enterprise": (
                 {"uscc": cls.enterprise_uscc, "name": cls.enterprise_name}
@@ -272,19 +303,7 @@ def class_facts_dict(cls: TrainingClass, *, as_of: dt.date | None = None) -> dic
             "cross_city_approval": cls.cross_city_approval,
             "local_alternative_exists": local_alternative,
         },
-        "trainees": [
-            {
-                "id_number": id_number,
-                "name": name,
-                "category": category,
-                "student": student,
-                "employee": employee,
-                "inmate": inmate,
-                "questionnaire": questionnaire,
-                "previous_trainings": history.get(person_id, []),
-            }
-            for person_id, id_number, name, category, student, employee, inmate, questionnaire in enrollments
-        ],
+        "trainees": _trainees(cls.pk, before=cls.end),
     }
 
 

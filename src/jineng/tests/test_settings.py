@@ -32,6 +32,26 @@ def test_postgres_comes_from_database_url(monkeypatch: pytest.MonkeyPatch) -> No
     assert (config["NAME"], config["HOST"], config["PORT"]) == ("jineng", "127.0.0.1", 5432)
 
 
+def test_postgres_statements_are_prepared_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jineng")
+    monkeypatch.delenv("JINENG_DB_PREPARE", raising=False)
+    assert settings.database_from_env()["OPTIONS"] == {"prepare_threshold": settings.PREPARE_ONLY_WHEN_ASKED}
+
+
+def test_preparing_can_be_turned_off_for_a_pooler(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jineng")
+    monkeypatch.setenv("JINENG_DB_PREPARE", "false")
+    options = settings.database_from_env().get("OPTIONS", {})
+    assert isinstance(options, dict) and "prepare_threshold" not in options
+
+
+def test_an_unreadable_prepare_switch_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jineng")
+    monkeypatch.setenv("JINENG_DB_PREPARE", "sometimes")
+    with pytest.raises(ImproperlyConfigured, match="JINENG_DB_PREPARE"):
+        settings.database_from_env()
+
+
 @pytest.mark.parametrize("url", ["not a url", "postgres://postgres@127.0.0.1:5432/", "nosuchdb://x/y"])
 def test_a_bad_database_url_is_an_error_naming_the_variable(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)

@@ -97,3 +97,69 @@ def test_questionnaires_stored_as_json_reach_the_rules(people: Cast) -> None:
     )
     enroll(cls, [person(101)], questionnaire=None)
     assert rules(cls) == ["TRN-INTENT", "CLS-SURVEY"]
+
+
+def past_class(people: Cast, code: str, *, start: dt.date, state: str = "approved", subsidised: bool = True):
+    from jineng.classes.models import TrainingClass
+
+    return TrainingClass.objects.create(
+        code=code,
+        name=f"往期班 {code}",
+        institution=people.changge_school,
+        occupation=people.lathe,
+        training_type="employment",
+        certificate="skill_level",
+        subsidised=subsidised,
+        lead_department=unit("dept-mii"),
+        area=unit("area-changge"),
+        start=start,
+        end=start + dt.timedelta(days=20),
+        created_by=people.bob,
+        state=state,
+    )
+
+
+def test_each_trainee_carries_their_counted_trainings_at_every_institution_in_roster_order(people: Cast) -> None:
+    cls = draft(people)  # 2023-05-08 … 2023-05-26, ten trainees person(0) … person(9)
+    first, second = person(0), person(1)
+    later = past_class(people, "P-2022B", start=D(2022, 9, 1), subsidised=False)
+    earlier = past_class(people, "P-2021", start=D(2021, 3, 1))
+    not_counted = [
+        past_class(people, "P-DRAFT", start=D(2022, 1, 1), state="draft"),
+        past_class(people, "P-RETURNED", start=D(2022, 2, 1), state="returned"),
+        past_class(people, "P-AFTER", start=D(2023, 5, 27)),  # starts after this class ends
+    ]
+    for past in [later, earlier, *not_counted]:
+        enroll(past, [first])
+    enroll(earlier, [second])
+    earlier.enrollments.filter(person=first).update(assessed_on=D(2021, 4, 1))
+
+    trainees = class_facts_dict(cls)["trainees"]
+
+    assert [t["id_number"] for t in trainees] == [person(i).id_number for i in range(10)]
+    assert trainees[0]["previous_trainings"] == [
+        {"class_id": "P-2021", "subsidised": True, "end": D(2021, 3, 21), "assessed_on": D(2021, 4, 1)},
+        {"class_id": "P-2022B", "subsidised": False, "end": D(2022, 9, 21), "assessed_on": None},
+    ]
+    assert trainees[1]["previous_trainings"] == [
+        {"class_id": "P-2021", "subsidised": True, "end": D(2021, 3, 21), "assessed_on": None}
+    ]
+    assert all(t["previous_trainings"] == [] for t in trainees[2:])
+    assert trainees[0]["questionnaire"] == {
+        "training_intent": True,
+        "employment_intent": True,
+        "employment_ability": True,
+    }
+    assert trainees[0]["student"] is None
+
+
+def test_checking_a_class_takes_the_same_number_of_queries_however_long_its_roster(
+    people: Cast, django_assert_num_queries
+) -> None:
+    small, large = draft(people), draft(people)
+    enroll(large, [person(i) for i in range(200, 270)])
+    past = past_class(people, "P-2022", start=D(2022, 3, 1))
+    enroll(past, [person(i) for i in range(200, 270)])
+    for cls in (small, large):
+        with django_assert_num_queries(4):  # context, specialties, teachers, roster with histories
+            assert check_class(cls).decision in ("approve", "block")
