@@ -86,13 +86,19 @@ def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 def _register_routers() -> None:
     from .audit.api import router as audit_router
     from .classes.api import router as classes_router
+    from .online.api import router as online_router
     from .policy.api import router as policy_router
     from .registry.api import router as registry_router
+    from .supervision.api import router as supervision_router
+    from .supervision.api_checkins import router as checkins_router
 
     api.add_router("/", policy_router)
     api.add_router("/", registry_router)
     api.add_router("/", classes_router)
     api.add_router("/", audit_router)
+    api.add_router("/", supervision_router)
+    api.add_router("/", checkins_router)
+    api.add_router("/", online_router)
 
 
 _register_routers()

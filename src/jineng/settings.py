@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "jineng.accounts",
     "jineng.registry",
     "jineng.classes",
+    "jineng.supervision",
+    "jineng.online",
     "jineng.audit",
     "jineng.policy",
     "jineng.web",

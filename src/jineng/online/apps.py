@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OnlineConfig(AppConfig):
+    name = "jineng.online"
+    verbose_name = "线上培训审核"
