@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -81,6 +83,22 @@ def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     for key, value in exc.extra.items():
         body.setdefault(key, value)
     return _error(request, exc.status, body)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE; without this the client
+    # would get a 500 for what is its own mistake. Files go as multipart uploads, not bodies.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return _error(
+        request,
+        413,
+        {
+            "code": "payload_too_large",
+            "message": f"请求体超过 {limit / 1_048_576:.1f} MB 的上限：请分批推送（每批条数见接口说明）或以文件导入",
+            "fields": [{"path": "body", "message": f"不超过 {limit:,} 字节"}],
+        },
+    )
 
 
 def _register_routers() -> None:

@@ -8,8 +8,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .policy.loader import Policy, PolicySet
 
 EXIT_OK, EXIT_BLOCK, EXIT_INVALID = 0, 1, 2
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -110,6 +113,92 @@ def cmd_plan_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_audit_online(args: argparse.Namespace) -> int:
+    """Audit online-learning events (contracts/online-events.md); exit 0 when audited, 2 on unusable input."""
+    from .online.engine import OnlineParams, audit_frame
+    from .online.events import InvalidEvents, error_lines, read_courses, read_events, read_platforms
+    from .online.report import render_csv, render_json, render_text
+    from .policy.loader import PolicyError, policies
+
+    try:
+        courses = read_courses(Path(args.courses)) if args.courses else None
+        platforms = read_platforms(Path(args.platforms)) if args.platforms else None
+        events = read_events(Path(args.events), event_enum=True)
+    except InvalidEvents as exc:
+        sys.stderr.write(f"jineng: {exc.source} 无法使用，共 {exc.total} 处错误（未进行核查）：\n")
+        sys.stderr.writelines(f"  {line}\n" for line in error_lines(exc))
+        return EXIT_INVALID
+    try:
+        known = policies()
+    except PolicyError as exc:
+        return _error(f"政策文件有误：{exc}")
+    earliest = events.get_column("ts").min()
+    first_day = dt.datetime.fromtimestamp(earliest // 1000, tz=LOCAL).date() if isinstance(earliest, int) else None
+    try:
+        policy, day = _online_policy(known, first_day, args.policy)
+    except LookupError as exc:
+        return _error(str(exc))
+    params = OnlineParams.from_policy(policy.parameters_on(day))
+    outcome = audit_frame(events, params=params, courses=courses, platforms=platforms)
+    if args.format == "json":
+        data = render_json(outcome).encode("utf-8")
+    elif args.format == "csv":
+        data = render_csv(outcome)
+    else:
+        data = render_text(outcome, policy=policy.name).encode("utf-8")
+    if args.out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        _write_atomically(Path(args.out), data)
+    except OSError as exc:
+        return _error(f"无法写入 {args.out}：{exc.strerror}")
+    return EXIT_OK
+
+
+def _online_policy(known: PolicySet, first_day: dt.date | None, name: str | None) -> tuple[Policy, dt.date]:
+    """The policy (and date of its parameters) for events whose earliest local date is `first_day`."""
+    if name:
+        policy = known.named(name)
+        if policy is None:
+            raise LookupError(f"没有名为 {name} 的政策（可用：{known.describe_periods()}）")
+        if first_day is None or policy.covers(first_day):
+            return policy, first_day or policy.start
+        day = min(max(first_day, policy.start), policy.end)
+        sys.stderr.write(
+            f"jineng: 最早的事件在 {first_day}，不在政策 {policy.name} 的有效期内，按其 {day} 的参数核查\n"
+        )
+        return policy, day
+    if first_day is None:  # no events: nothing is audited
+        latest = max(known.policies, key=lambda p: p.end)
+        return latest, latest.end
+    found = known.in_force(first_day)
+    if found is None:
+        raise LookupError(
+            f"最早的事件在 {first_day}，当日没有生效的政策（{known.describe_periods()}）；可用 --policy 指定"
+        )
+    return found, first_day
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers see the old file or the whole new one."""
+    import tempfile
+
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
 def cmd_manage(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jineng.settings")
     from django.core.management import execute_from_command_line
@@ -147,6 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
     plan_check.add_argument("--format", choices=("json", "text"), default="text")
     plan_check.add_argument("--plan", default="xuchang-2023")
     plan_check.set_defaults(handler=cmd_plan_check)
+
+    online = sub.add_parser("audit-online", help="核查线上学习日志（快进、多窗口、弹窗、活体、顺序、拍照、平台）")
+    online.add_argument("events", metavar="EVENTS", help="学习日志：CSV（含表头）、JSON Lines 或 Parquet，可为 .gz")
+    online.add_argument(
+        "--courses", metavar="COURSES.json", help='课程课时：{"CRS-1": {"hour_minutes": 45, "lessons": 12}}'
+    )
+    online.add_argument(
+        "--platforms", metavar="PLATFORMS.json", help='平台：{"PLAT-1": {"listed": true, "connected": true}}'
+    )
+    online.add_argument("--format", choices=("json", "text", "csv"), default="json")
+    online.add_argument("--out", metavar="FILE", help="写入文件（先写临时文件再改名，出错时不留半个文件）")
+    online.add_argument("--policy", metavar="NAME", help="指定政策（默认：最早事件当日生效的政策）")
+    online.set_defaults(handler=cmd_audit_online)
 
     sub.add_parser("manage", help="Django 管理命令（migrate、runserver、createsuperuser…）", add_help=False)
     return parser

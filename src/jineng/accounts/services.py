@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from jineng.audit.services import audit_record
@@ -19,6 +19,23 @@ from .models import ApiToken, Role, User
 
 PREFIX_LENGTH = 8
 NAME_MAX_LENGTH = 100
+
+
+def credential_revoke[Credential: models.Model](
+    locked: Credential, *, actor: User, event: str, note: str
+) -> Credential:
+    """Revoke a stored secret (API token, platform key, device key) at once, with its audit row.
+
+    `locked` is the row as read `FOR UPDATE` by the caller, who has checked the actor may: two
+    revocations of one key then write one audit row, and revoking a revoked key changes nothing.
+    """
+    if getattr(locked, "revoked_at", None) is not None:
+        return locked
+    now = timezone.now()
+    setattr(locked, "revoked_at", now)  # noqa: B010 — every credential model has the field
+    type(locked)._default_manager.filter(pk=locked.pk).update(revoked_at=now)
+    audit_record(actor=actor, event=event, obj=locked, changes={"revoked_at": (None, now)}, note=note)
+    return locked
 
 
 def _may_manage(actor: User, user: User) -> bool:
@@ -56,8 +73,11 @@ def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     locked = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
     if not _may_manage(actor, locked.user):
         raise NotPermitted("只有安全管理员或用户本人可以吊销该用户的 API 令牌")
-    if locked.revoked_at is not None:
-        return locked
+    credential_revoke(
+        locked, actor=actor, event="token.revoke", note=f"用户 {locked.user.username} 的令牌 {locked.prefix}…"
+    )
+    token.revoked_at = locked.revoked_at
+    return locked
     locked.revoked_at = timezone.now()
     ApiToken.objects.filter(pk=locked.pk).update(revoked_at=locked.revoked_at)
     audit_record(
