@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from .api import api
 from .classes.views import todo
+from .supervision import views as supervision_views
 from .web import views as web
 
 admin.site.site_header = "jineng 系统管理"
@@ -17,6 +18,7 @@ urlpatterns = [
     path("todo/", todo, name="todo"),
     path("classes/", include("jineng.classes.urls")),
     path("audit/", include("jineng.audit.urls")),
+    path("supervision/videos/expiring/", supervision_views.videos_expiring, name="videos-expiring"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),

@@ -18,12 +18,14 @@ class ClassState(models.TextChoices):
     DEPT_APPROVED = "dept_approved", "行业部门复核通过，待人社初审"
     HR_FIRST = "hr_first", "人社初审通过，待复核"
     APPROVED = "approved", "已批准开班"
+    ENDED = "ended", "已结业"
     RETURNED = "returned", "退回修改"
     REJECTED = "rejected", "不予批准"
 
 
-# States whose trainees count as "in a subsidised training" for TRN-COOLDOWN at other classes.
-COUNTED_STATES = (ClassState.APPROVED,)
+# States whose trainees count as "in a subsidised training" for TRN-COOLDOWN at other classes:
+# approved (in training) and ended (training over, assessment and subsidy to follow).
+COUNTED_STATES = (ClassState.APPROVED, ClassState.ENDED)
 
 
 class TrainingType(models.TextChoices):
@@ -190,6 +192,7 @@ class ReviewStep(models.Model):
         HR_SECOND = "hr_second", "人社复核"
         RETURN = "return", "退回修改"
         REJECT = "reject", "不予批准"
+        END = "end", "结业"
 
     training_class = models.ForeignKey(TrainingClass, on_delete=models.PROTECT, related_name="steps")
     action = models.CharField("操作", max_length=16, choices=Action.choices)

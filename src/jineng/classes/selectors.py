@@ -59,8 +59,8 @@ def class_scope(user: User) -> Q | None:
     if role in (Role.CITY_HR, Role.LEADER):
         return _unit_scope(user)
     if role == Role.FINANCE:
-        # 财政局 pays for approved classes city-wide; it has no business with applications.
-        return Q(state=ClassState.APPROVED) if user.org is not None else None
+        # 财政局 pays for approved (and ended) classes city-wide; it has no business with applications.
+        return Q(state__in=COUNTED_STATES) if user.org is not None else None
     if role == Role.WORKER:
         return Q(enrollments__person_id=user.person_id) if user.person_id else None
     # System, audit and security administrators run the system; they do not read cases.
@@ -326,7 +326,9 @@ def todo_for(user: User) -> QuerySet[TrainingClass]:
 
     qs = classes_for(user)
     if user.role == Role.INSTITUTION_CLERK:
-        return qs.filter(state__in=(ClassState.DRAFT, ClassState.RETURNED)).order_by("state_since", "id")
+        # An approved class whose last training day has come waits on the clerk to end it (结业).
+        ending = Q(state=ClassState.APPROVED, end__lte=timezone.localdate())
+        return qs.filter(Q(state__in=(ClassState.DRAFT, ClassState.RETURNED)) | ending).order_by("state_since", "id")
     states = [state for state, stage in PENDING_STAGE.items() if user.role in STAGE_ROLES[stage]]
     if not states:
         return qs.none()
@@ -365,14 +367,17 @@ def actions_for(user: User, cls: TrainingClass) -> list[Transition]:
 
     Signing and submitting only when the class waits on the user (their to-do list leaves out the
     applicant and a stage's first signer, SUB-TWO-PERSON); return/reject to every reviewer of the
-    pending stage.
+    pending stage; ending (结业) to the clerk whenever the class is approved (the service checks
+    SUP-INSPECTION).
     """
 
     candidates = [t for t in available(cls.state) if user.role in transition_roles(t, cls.state)]
     if not candidates:
         return []
+    if all(t.needs_reasons or t.action == ReviewStep.Action.END for t in candidates):
+        return candidates
     waiting_on_me = todo_for(user).filter(pk=cls.pk).exists()
-    return [t for t in candidates if t.needs_reasons or waiting_on_me]
+    return [t for t in candidates if t.needs_reasons or t.action == ReviewStep.Action.END or waiting_on_me]
 
 
 def roster_for(user: User, cls: TrainingClass) -> QuerySet[Enrollment]:

@@ -478,6 +478,8 @@ def class_transition(
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise InvalidInput(f"未知操作 {action}", [{"path": "action", "message": f"应为 {'、'.join(TRANSITIONS)}"}])
+    if transition.action == ReviewStep.Action.END:
+        return class_end(cls=cls, actor=actor, version=expected_version, opinion=opinion)
     cls = _lock(cls, expected_version)
     if cls.state not in transition.sources:
         raise InvalidTransition(
@@ -515,6 +517,41 @@ def class_transition(
             findings=[f.as_dict() for f in checked.blocks],
         )
 
+    return _record_step(cls=cls, actor=actor, transition=transition, checked=checked, opinion=opinion, reasons=reasons)
+
+
+@transaction.atomic
+def class_end(*, cls: TrainingClass, actor: User, version: int, opinion: str = "") -> ReviewStep:
+    """结业: the clerk ends an approved class; refused while SUP-INSPECTION is not met.
+
+    The supervision findings as they stand at the end (videos, check-ins, headcount) are stored
+    with the step, as the rule findings are with every review step.
+    """
+    from jineng.supervision.selectors import end_of_class_check  # supervision reads classes, not vice versa
+
+    transition = TRANSITIONS[ReviewStep.Action.END]
+    cls = _lock(cls, version)
+    if cls.state not in transition.sources:
+        raise InvalidTransition(
+            f"班级 {cls.code} 当前状态为“{ClassState(cls.state).label}”，不能执行“{transition.label}”",
+            state=cls.state,
+        )
+    _check_permission(actor, cls, transition)
+    policy_name, findings = end_of_class_check(cls)
+    checked = Checked(findings=findings, policy=policy_name)
+    if checked.blocks:
+        raise RuleBlocked(
+            f"有 {len(checked.blocks)} 项规则不满足，不能{transition.label}",
+            [{"path": f.rule, "message": f.message} for f in checked.blocks],
+            findings=[f.as_dict() for f in checked.blocks],
+        )
+    return _record_step(cls=cls, actor=actor, transition=transition, checked=checked, opinion=opinion, reasons=[])
+
+
+def _record_step(
+    *, cls: TrainingClass, actor: User, transition: Transition, checked: Checked, opinion: str, reasons: list[str]
+) -> ReviewStep:
+    """Move the locked class along `transition`: state and version, the step with its findings, the audit row."""
     now = timezone.now()
     old_state, old_version = cls.state, cls.version
     extra: dict[str, Any] = {"state": transition.target, "state_since": now}

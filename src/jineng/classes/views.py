@@ -35,7 +35,7 @@ from jineng.registry.models import OrgUnit, Person
 from . import roster_io
 from .errors import InvalidInput, RosterInvalid, RuleBlocked, ServiceError, StaleVersion
 from .forms import ClassForm, RosterImportForm, teacher_inputs, teachers_formset
-from .models import ClassState, Enrollment, ReviewStep, TrainingClass
+from .models import COUNTED_STATES, ClassState, Enrollment, ReviewStep, TrainingClass
 from .selectors import actions_for, class_get, class_list, findings_for, pending_deadline, roster_for, todo_for
 from .services import (
     Checked,
@@ -60,7 +60,9 @@ TABS: list[tuple[str, str]] = [
     ("findings", "规则核查"),
     ("history", "审核记录"),
 ]
-_TAB_KEYS = {key for key, _ in TABS}
+# Once a class is approved, its supervision record (过程监管) has a tab of its own.
+SUPERVISION_TAB = ("supervision", "过程监管")
+_TAB_KEYS = {key for key, _ in TABS} | {SUPERVISION_TAB[0]}
 _CATEGORY_ZH = dict(Person.Category.choices)
 _ROLE_ZH = dict(Role.choices)
 _STATE_ZH = dict(ClassState.choices)
@@ -69,6 +71,7 @@ _DECISION_ZH = {"approve": "无阻断项", "block": "有阻断项"}
 _CLERK_PART: dict[str, str] = {
     ClassState.DRAFT.value: "完善并提交审核",
     ClassState.RETURNED.value: "按退回理由修改后重新提交",
+    ClassState.APPROVED.value: "培训结束，办理结业",
 }
 
 
@@ -368,18 +371,20 @@ def _detail_context(
     roster_message: str = "",
 ) -> dict[str, Any]:
     actions = actions_for(user, cls)
-    if tab not in _TAB_KEYS:
+    tabs = [*TABS, SUPERVISION_TAB] if cls.state in COUNTED_STATES else TABS
+    if tab not in {key for key, _ in tabs}:
         tab = "history" if any(t.stage or t.needs_reasons for t in actions) else "basic"
     editable = _editable_by(user, cls)
     ctx: dict[str, Any] = {
         "cls": cls,
         "tab": tab,
-        "tabs": TABS,
+        "tabs": tabs,
         "version": cls.version if version is None else version,
         "editable": editable,
         "findings": _findings_context(cls, check_class(cls), user),
         "submit_action": next((t for t in actions if t.action == ReviewStep.Action.SUBMIT), None),
-        "review_actions": [t for t in actions if t.action != ReviewStep.Action.SUBMIT],
+        "end_action": next((t for t in actions if t.action == ReviewStep.Action.END), None),
+        "review_actions": [t for t in actions if t.action not in (ReviewStep.Action.SUBMIT, ReviewStep.Action.END)],
         "deadline": deadline_view(cls),
         "pending_label": _pending_label(cls.state),
         "flash": flash,
@@ -400,6 +405,10 @@ def _detail_context(
         ctx["roster_message"] = roster_message
     elif tab == "history":
         ctx["history"] = _history(user, cls)
+    elif tab == SUPERVISION_TAB[0]:
+        from jineng.supervision.views import class_tab_context  # supervision reads classes, not vice versa
+
+        ctx.update(class_tab_context(user, cls, online_page=_int_param(request.GET, "opage") or 1))
     return ctx
 
 

@@ -114,6 +114,16 @@ TRANSITIONS: dict[str, Transition] = {
             needs_clean_findings=True,
             needs_opinion=True,
         ),
+        # The end of training (结业): the clerk of the class's institution; refused while fewer
+        # inspections than the plan's minimum are recorded (SUP-INSPECTION, services.class_end).
+        Transition(
+            Action.END,
+            "结业",
+            frozenset({ClassState.APPROVED}),
+            ClassState.ENDED,
+            frozenset({Role.INSTITUTION_CLERK}),
+            "institution",
+        ),
         Transition(
             Action.RETURN,
             "退回修改",

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils import timezone
 
 from jineng.accounts.models import Role, User
 from jineng.audit.services import audit_record
@@ -31,10 +32,13 @@ from jineng.classes.services import (
     ClassInput,
     TeacherInput,
     class_create,
+    class_end,
     class_set_teachers,
     class_transition,
     roster_import,
 )
+from jineng.demo.online import seed_online
+from jineng.online.models import OnlineResult
 from jineng.registry.models import (
     AuditProblem,
     BlacklistEntry,
@@ -47,6 +51,17 @@ from jineng.registry.models import (
     Person,
 )
 from jineng.registry.services import occupations_sync, org_units_sync
+from jineng.supervision.models import CheckIn, CheckInBatch, ClassHour, HourKind, Inspection, Suspension, VideoSegment
+from jineng.supervision.services import (
+    HourInput,
+    class_hours_set,
+    inspection_record,
+    makeup_record,
+    satisfaction_answer,
+    satisfaction_evaluate,
+    suspension_decide,
+    video_record,
+)
 from jineng.testing import QUESTIONNAIRE_YES, make_ric, make_uscc
 
 DEFAULT_DEMO_PASSWORD = "jineng-demo-2023"  # documented in the README; demo installs only (DEBUG)
@@ -339,10 +354,11 @@ def _d(month: int, day: int) -> dt.date:
 
 
 CLASSES: tuple[DemoClass, ...] = (
-    # 0–5 approved early in the year and assessed since: the history later rosters carry (TRN-COOLDOWN)
-    DemoClass("yz", LATHE, _d(2, 20), 36, S.APPROVED, level=4),
-    DemoClass("cg", WELDER, _d(3, 6), 38, S.APPROVED, level=4),
-    DemoClass("wd", INFANT, _d(3, 13), 30, S.APPROVED, level=4, hours=(30, 60, 12), platform="zgzypx"),
+    # 0–2 trained and ended (结业) with their supervision record; 3–5 approved. All six assessed
+    # since: the history later rosters carry (TRN-COOLDOWN)
+    DemoClass("yz", LATHE, _d(2, 20), 36, S.ENDED, level=4),
+    DemoClass("cg", WELDER, _d(3, 6), 38, S.ENDED, level=4),
+    DemoClass("wd", INFANT, _d(3, 13), 30, S.ENDED, level=4, hours=(30, 60, 12), platform="zgzypx"),
     DemoClass("sz", ELECTRICIAN, _d(4, 10), 42, S.APPROVED, training_type="upgrade", level=3, hours=(32, 64, 0)),
     DemoClass("xc", COOK, _d(4, 17), 26, S.APPROVED, hours=(20, 40, 0)),
     DemoClass("yz", CERAMICS, _d(5, 8), 34, S.APPROVED, reuse=((0, 6),)),
@@ -447,6 +463,7 @@ PATH: dict[str, tuple[str, ...]] = {
     S.DEPT_APPROVED: (A.SUBMIT, A.DEPT_FIRST, A.DEPT_SECOND),
     S.HR_FIRST: (A.SUBMIT, A.DEPT_FIRST, A.DEPT_SECOND, A.HR_FIRST),
     S.APPROVED: (A.SUBMIT, A.DEPT_FIRST, A.DEPT_SECOND, A.HR_FIRST, A.HR_SECOND),
+    S.ENDED: (A.SUBMIT, A.DEPT_FIRST, A.DEPT_SECOND, A.HR_FIRST, A.HR_SECOND),  # then training, then 结业
 }
 OPINIONS: dict[str, str] = {
     A.SUBMIT: "",
@@ -809,10 +826,12 @@ def _seed_classes(
                 opinion=OPINIONS.get(action, ""),
                 reasons=list(spec.reasons) if action in (A.RETURN, A.REJECT) else None,
             )
+        if spec.state == S.ENDED:
+            _seed_training(cls, number, users, signers, inst)
         cls.refresh_from_db()
         if cls.state != spec.state:  # pragma: no cover - a demo definition error
             raise RuntimeError(f"演示班级 {cls.code} 应为 {spec.state}，实为 {cls.state}")
-        if spec.state == S.APPROVED:
+        if spec.state in (S.APPROVED, S.ENDED):
             # Assessed a week after the class ended (the assessment services come later): this is
             # the history TRN-COOLDOWN reads when these trainees enrol again.
             Enrollment.objects.filter(training_class=cls).update(assessed_on=cls.end + dt.timedelta(days=7))
@@ -822,6 +841,192 @@ def _seed_classes(
         f"== 培训班 {sum(counts.values())} 个："
         + "、".join(f"{ClassState(state).label.split('，')[0]} {counts[state]}" for state in ClassState)
     )
+
+
+# ── training: the supervision record of the ended classes ─────────────────────────────────────
+
+# Eight class hours a day, 45 minutes each, Beijing time; hours follow the application's counts.
+DAY_SLOTS = ((8, 0), (9, 0), (10, 0), (11, 0), (14, 0), (15, 0), (16, 0), (17, 0))
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class DemoTraining:
+    """What happened in one ended class: who was absent when, what the cameras and inspectors saw."""
+
+    absent: tuple[tuple[int, int], ...]  # (roster row, hour seq) without a valid check-in
+    made_up: tuple[tuple[int, int], ...]  # of those, made up before the assessment (SUP-MAKEUP)
+    never_checked_in: tuple[int, ...] = ()  # roster rows with no valid check-in at all (SUP-FACE-CHECKIN)
+    not_visible: int = 0  # segments not showing every trainee (SUP-VIDEO-ALL-VISIBLE voids at the 3rd)
+    short_practical: int | None = None  # a practical hour recorded only 12 minutes (SUP-PRACTICAL-VIDEO)
+    inspections: tuple[tuple[str, int], ...] = (("onsite", 3),)  # (kind, class day)
+    unsatisfied: int = 1  # survey answers not satisfied (SUP-SATISFACTION)
+
+
+TRAINING: dict[int, DemoTraining] = {
+    0: DemoTraining(
+        absent=((2, 5), (2, 6), (3, 20)),
+        made_up=((2, 5),),
+        never_checked_in=(36,),
+        short_practical=70,
+        inspections=(("onsite", 2), ("random", 7)),
+        unsatisfied=2,
+    ),
+    1: DemoTraining(absent=((4, 30),), made_up=((4, 30),), not_visible=2, inspections=(("remote", 4),), unsatisfied=2),
+    2: DemoTraining(absent=((5, 12), (6, 40)), made_up=(), inspections=(("onsite", 1), ("onsite", 9)), unsatisfied=6),
+}
+
+
+def _timetable_input(cls: TrainingClass) -> list[HourInput]:
+    kinds = (
+        [HourKind.THEORY] * (cls.hours_theory - cls.hours_online)
+        + [HourKind.ONLINE] * cls.hours_online
+        + [HourKind.PRACTICAL] * cls.hours_practical
+    )
+    hours = []
+    for index, kind in enumerate(kinds):
+        day = cls.start + dt.timedelta(days=index // len(DAY_SLOTS))
+        hour, minute = DAY_SLOTS[index % len(DAY_SLOTS)]
+        starts = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=BEIJING)
+        hours.append(HourInput(kind, starts, starts + dt.timedelta(minutes=cls.minutes_per_hour), f"第{index + 1}讲"))
+    return hours
+
+
+def _segments(hours: list[ClassHour], plan: DemoTraining) -> list[tuple[str, str, dt.datetime, dt.datetime, bool]]:
+    """One camera recording per run of same-kind hours in a half day, from 5 minutes before to 5
+    after; the hour `plan.short_practical` is recorded 12 minutes only, on a camera of its own."""
+    runs: list[list[ClassHour]] = []
+    for hour in hours:
+        if hour.kind == HourKind.ONLINE:
+            continue
+        previous = runs[-1][-1] if runs else None
+        same_run = (
+            previous is not None
+            and previous.kind == hour.kind
+            and hour.starts_at - previous.ends_at < dt.timedelta(hours=1)
+            and hour.seq != plan.short_practical
+            and previous.seq != plan.short_practical
+        )
+        if same_run:
+            runs[-1].append(hour)
+        else:
+            runs.append([hour])
+    segments = []
+    for run in runs:
+        room = "教室" if run[0].kind == HourKind.THEORY else "实训室"
+        if run[0].seq == plan.short_practical:
+            starts = run[0].starts_at + dt.timedelta(minutes=10)
+            segments.append((f"{room}-2", run[0].kind, starts, starts + dt.timedelta(minutes=12), True))
+        else:
+            starts, ends = run[0].starts_at - dt.timedelta(minutes=5), run[-1].ends_at + dt.timedelta(minutes=5)
+            segments.append((f"{room}-1", run[0].kind, starts, ends, True))
+    for i in range(plan.not_visible):  # the camera turned away: some trainees out of the picture
+        camera, kind, starts, ends, _ = segments[2 + 3 * i]
+        segments[2 + 3 * i] = (camera, kind, starts, ends, False)
+    return segments
+
+
+def _seed_training(
+    cls: TrainingClass, number: int, users: dict[str, User], signers: dict[str, str], inst: Institution
+) -> None:
+    """Timetable, face check-ins (in bulk, as the devices' ingest writes them), make-ups, videos,
+    inspections through the services; then 结业, the survey and, below 85%, the suspension."""
+    plan = TRAINING[number]
+    clerk, inspector = users[signers[A.SUBMIT]], users[signers[A.DEPT_FIRST]]
+    hr = users[signers[A.HR_FIRST]]
+    cls.refresh_from_db()
+    hours = class_hours_set(cls=cls, actor=clerk, version=cls.version, hours=_timetable_input(cls))
+    entries = list(Enrollment.objects.filter(training_class=cls).order_by("row"))
+    absent = set(plan.absent)
+    device = CheckinDevice.objects.filter(institution=inst).order_by("serial").first()
+    assert device is not None
+    batch = CheckInBatch.objects.create(
+        source=CheckInBatch.Source.IMPORT,
+        device=device,
+        uploaded_by=clerk,
+        filename=f"{cls.code}签到记录.csv",
+        received_at=timezone.now(),
+    )
+    rows = []
+    for e in entries:
+        for h in hours:
+            if h.kind == HourKind.ONLINE or e.row in plan.never_checked_in:
+                continue
+            # An absence leaves at most a rejected attempt: a match score under the threshold.
+            score = 0.72 if (e.row, h.seq) in absent else 0.86 + (e.row * 7 + h.seq) % 13 / 100
+            if (e.row, h.seq) in absent and (e.row + h.seq) % 2:
+                continue
+            rows.append(
+                CheckIn(
+                    device=device,
+                    device_event_id=f"{cls.code}-{e.row:03d}-{h.seq:03d}",
+                    training_class=cls,
+                    person_id=e.person_id,
+                    at=h.starts_at - dt.timedelta(minutes=2 + (e.row + h.seq) % 12),
+                    match_score=score,
+                    liveness=True,
+                    batch=batch,
+                )
+            )
+    CheckIn.objects.bulk_create(rows, batch_size=2000)
+    CheckInBatch.objects.filter(pk=batch.pk).update(rows=len(rows), inserted=len(rows))
+    by_seq = {h.seq: h for h in hours}
+    for row, seq in plan.made_up:
+        makeup_record(
+            cls=cls,
+            actor=clerk,
+            enrollment_id=entries[row - 1].pk,
+            hour_seq=seq,
+            held_at=max(by_seq[seq].ends_at, dt.datetime.combine(cls.end, dt.time(15), BEIJING)),
+            minutes=cls.minutes_per_hour,
+            video_ref=f"nvr://{inst.uscc}/makeup/{cls.code}-{row:03d}-{seq:03d}.mp4",
+            notes="因病请假，结业考核前补课",
+        )
+    for camera, kind, starts, ends, visible in _segments(hours, plan):
+        video_record(
+            cls=cls,
+            actor=clerk,
+            camera=camera,
+            kind=kind,
+            starts_at=starts,
+            ends_at=ends,
+            all_visible=visible,
+            storage_ref=f"nvr://{inst.uscc}/{cls.code}/{camera}/{timezone.localtime(starts):%Y%m%d-%H%M}.mp4",
+        )
+    for kind, day in plan.inspections:
+        on = cls.start + dt.timedelta(days=day)
+        inspection_record(
+            cls=cls,
+            actor=inspector,
+            kind=kind,
+            at=dt.datetime.combine(on, dt.time(10, 20), BEIJING),
+            present_count=len(entries) - 1 - day % 3,
+            teachers_present=2,
+            notes="学员在位，教师到岗，签到记录与实到人数一致" if kind != "remote" else "远程视频巡查，画面清晰",
+            photo_refs=[f"photo://{cls.code}/{on:%Y%m%d}-1.jpg"],
+        )
+    cls.refresh_from_db()
+    class_end(cls=cls, actor=clerk, version=cls.version, opinion="培训按计划完成，申请结业")
+    for e in entries:
+        satisfaction_answer(
+            cls=cls,
+            actor=clerk,
+            enrollment_id=e.pk,
+            satisfied=e.row > plan.unsatisfied,
+            answers={"教学内容": 5 if e.row > plan.unsatisfied else 2, "实训条件": 4},
+        )
+    if cls.online_platform_id:
+        seed_online(cls)
+    result = satisfaction_evaluate(cls=cls, actor=hr)
+    if result.suspension is not None:
+        suspension_decide(
+            cls=cls,
+            actor=hr,
+            suspension_id=result.suspension.pk,
+            remedy=Suspension.Remedy.RETRAIN,
+            rectify_until=timezone.localdate() + dt.timedelta(days=45),
+            notes="满意率低于85%，重新组织实操培训，机构全面整改",
+        )
 
 
 @transaction.atomic
@@ -859,5 +1064,9 @@ def summary() -> dict[str, Any]:
         "classes": dict(Counter(TrainingClass.objects.values_list("state", flat=True))),
         "enrollments": Enrollment.objects.count(),
         "steps": ReviewStep.objects.count(),
+        "check_ins": CheckIn.objects.count(),
+        "online_results": OnlineResult.objects.count(),
+        "videos": VideoSegment.objects.count(),
+        "inspections": Inspection.objects.count(),
         "audit_events": AuditEvent.objects.count(),
     }

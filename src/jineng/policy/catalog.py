@@ -146,7 +146,14 @@ RULES: tuple[RuleSpec, ...] = (
     ),
     # C. 过程监管
     RuleSpec("SUP-INSPECTION", "C", "二(三)2", _B, "培训期间至少进行一次实地检查或随机抽查", ("inspections_min",)),
-    RuleSpec("SUP-FACE-CHECKIN", "C", "二(三)2", _V, "补贴培训须通过人脸识别签到设备记录"),
+    RuleSpec(
+        "SUP-FACE-CHECKIN",
+        "C",
+        "二(三)2",
+        _V,
+        "补贴培训须通过人脸识别签到设备记录",
+        ("checkin_match_min", "checkin_early_minutes"),
+    ),
     RuleSpec("SUP-THEORY-VIDEO", "C", "二(三)2", _V, "理论教学全程录像"),
     RuleSpec(
         "SUP-PRACTICAL-VIDEO",

@@ -38,6 +38,9 @@ class Parameters:
     video_retention_years: int = 0
     satisfaction_min: Decimal = Decimal(0)
     rectification_months: int = 0
+    # System parameters the plan does not fix: which face check-in counts for which class hour.
+    checkin_match_min: Decimal = Decimal(0)
+    checkin_early_minutes: int = 0
     # D. 互联网+
     online_seek_tolerance_seconds: int = 0
     online_popup_gap_max_seconds: int = 0

@@ -524,6 +524,6 @@ def test_the_openapi_document_lists_every_path(people: Cast) -> None:
         "/api/v1/audit-events",
     }
     assert expected <= paths
-    assert set(schema["components"]["securitySchemes"]) == {"SessionAuth", "TokenAuth"}
+    assert {"SessionAuth", "TokenAuth"} <= set(schema["components"]["securitySchemes"])  # + device/platform keys
     assert "ClassIn" in schema["components"]["schemas"]
     assert Client().get(f"{API}/docs").status_code == 200

@@ -11,6 +11,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,16 @@ from jineng.classes.services import check_class
 from jineng.demo.seed import ACCOUNTS, CLASSES, DEFAULT_DEMO_PASSWORD, demo_password, summary
 from jineng.ids import ric_problem
 from jineng.registry.models import Person
+from jineng.supervision.models import (
+    CheckIn,
+    ClassHour,
+    Inspection,
+    MakeUp,
+    SatisfactionResponse,
+    Suspension,
+    VideoSegment,
+)
+from jineng.supervision.selectors import eligibility
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +126,33 @@ def test_approved_classes_carry_five_real_steps_signed_two_and_two(seeded: str) 
         assert {s.actor_role for s in steps[1:3]} == {Role.DEPT_REVIEWER}
         # Assessed since, so their trainees carry TRN-COOLDOWN history into later classes.
         assert not cls.enrollments.filter(assessed_on__isnull=True).exists()
+
+
+def test_ended_classes_carry_their_supervision_record(seeded: str) -> None:
+    ended = list(TrainingClass.objects.filter(state=ClassState.ENDED).order_by("start"))
+    assert len(ended) >= 3
+    for cls in ended:
+        assert [s.action for s in cls.steps.order_by("at", "id")][-1] == "end"
+        assert ClassHour.objects.filter(training_class=cls).count() == cls.hours_total
+        assert Inspection.objects.filter(training_class=cls).count() >= 1
+        assert VideoSegment.objects.filter(training_class=cls).count() >= 10
+        assert CheckIn.objects.filter(training_class=cls).count() >= cls.enrollments.count() * 10
+        assert SatisfactionResponse.objects.filter(enrollment__training_class=cls).count() == cls.enrollments.count()
+        assert MakeUp.objects.filter(enrollment__training_class=cls).count() <= 1
+    reasons = {cls.pk: eligibility(cls) for cls in ended}
+    rules = {pk: Counter(r.rule for t in state.trainees for r in t.reasons) for pk, state in reasons.items()}
+    first = reasons[ended[0].pk]
+    assert [r.rule for r in first.class_reasons] == ["SUP-PRACTICAL-VIDEO"]
+    assert [t.row for t in first.trainees if not t.payable] == [36]  # no valid face check-in at all
+    assert rules[ended[0].pk]["SUP-FACE-CHECKIN"] == 3  # rows 2 and 3 missed hours, row 36 every hour
+    # Two segments not showing every trainee: recorded, and the class is still payable.
+    not_visible = VideoSegment.objects.filter(training_class=ended[1], all_visible=False).count()
+    assert not_visible == 2 and rules[ended[1].pk]["SUP-VIDEO-ALL-VISIBLE"] == 0
+    # Below 85%: the assessment is suspended; HR chose retraining and a rectification period.
+    [suspension] = Suspension.objects.filter(training_class=ended[2])
+    assert suspension.rate == Decimal("0.8000") and suspension.remedy == "retrain" and suspension.rectify_until
+    assert not any(t.payable for t in reasons[ended[2].pk].trainees)
+    assert not Suspension.objects.exclude(training_class=ended[2]).exists()
 
 
 def test_returned_and_rejected_classes_have_the_reviewers_reasons(seeded: str) -> None:
