@@ -33,6 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from jineng.cli import AUDIT_MALLOC_CONF
+
+# The CLI sets its allocator's configuration before Polars loads (see jineng.cli); this process
+# runs the CLI's path in-process, so it does the same before its own first import of Polars.
+os.environ.setdefault("_RJEM_MALLOC_CONF", AUDIT_MALLOC_CONF)
+
 import online_data
 import polars as pl
 

@@ -113,8 +113,16 @@ def cmd_plan_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# jemalloc, Polars' allocator, hands freed pages back to the OS within seconds and the next step
+# of the audit faults them in again: on 10M events that was up to a third of the run, and most of
+# its swing from run to run. The audit is a short batch process, so it keeps them. Read when
+# Polars is first loaded, so set before that (a long-running server does not get it).
+AUDIT_MALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
+
+
 def cmd_audit_online(args: argparse.Namespace) -> int:
     """Audit online-learning events (contracts/online-events.md); exit 0 when audited, 2 on unusable input."""
+    os.environ.setdefault("_RJEM_MALLOC_CONF", AUDIT_MALLOC_CONF)
     from .online.engine import OnlineParams, audit_frame
     from .online.events import InvalidEvents, error_lines, read_courses, read_events, read_platforms
     from .online.report import render_csv, render_json, render_text

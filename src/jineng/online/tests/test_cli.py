@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jineng.cli import main
+from jineng.cli import AUDIT_MALLOC_CONF, main
 
 from ..engine import results_as_dicts
 from .streams import audit, ev, watch
@@ -170,3 +173,22 @@ def test_a_file_with_no_events_audits_nothing(capsys: pytest.CaptureFixture[str]
     code, out, _ = run(capsys, str(path))
     assert code == 0
     assert json.loads(out) == {"learners": 0, "courses": 0, "events": 0, "results": []}
+
+
+def test_the_command_in_its_own_process_keeps_freed_memory_and_gives_the_same_answer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    events = str(write_jsonl(tmp_path / "e.jsonl", stream()))
+    _, in_process, _ = run(capsys, events)
+    probe = (
+        "import os, sys; from jineng.cli import main; code = main(sys.argv[1:]); "
+        "sys.stderr.write(os.environ.get('_RJEM_MALLOC_CONF', '')); sys.exit(code)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "audit-online", events], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0 and done.stdout == in_process
+    # Set by the command before Polars loaded; Polars puts its own defaults in front, and in
+    # jemalloc's option string the last setting of a name is the one that holds.
+    assert done.stderr.endswith(AUDIT_MALLOC_CONF)
