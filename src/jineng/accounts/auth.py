@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Q
@@ -23,7 +25,9 @@ from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from jineng.audit.services import mask_text
 from jineng.classes.errors import ServiceError
+from jineng.ids import mask_ric
 
 from .models import ApiToken, User
 
@@ -103,3 +107,32 @@ def api_user(request: HttpRequest) -> User:
     if isinstance(user, User):
         return user
     raise AssertionError("API endpoint called without authentication")  # pragma: no cover
+
+
+def mask_ids(value: Any) -> Any:
+    """Resident IDs inside any value masked: `id_number` keys, trainee subjects, free text."""
+    if isinstance(value, dict):
+        return {
+            key: (mask_ric(item) if key == "id_number" and isinstance(item, str) else mask_ids(item))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_ids(item) for item in value]
+    if isinstance(value, str):
+        if value.startswith("trainee:"):
+            return "trainee:" + mask_ric(value.removeprefix("trainee:"))
+        return mask_text(value)
+    return value
+
+
+@contextmanager
+def refusals_masked(user: User) -> Iterator[None]:
+    """A service's refusal goes out as it is, with resident IDs masked for roles that may not read them."""
+    try:
+        yield
+    except ServiceError as exc:
+        if not user.sees_clear_ids:
+            exc.message = mask_text(exc.message)
+            exc.fields = mask_ids(exc.fields)
+            exc.extra = mask_ids(exc.extra)
+        raise

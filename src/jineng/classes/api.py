@@ -10,8 +10,7 @@ Writes carry the `version` the caller read (optimistic locking): a stale one is 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from django.db.models import Count, QuerySet
@@ -20,7 +19,7 @@ from django.utils.http import content_disposition_header
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.params import functions as param
 
-from jineng.accounts.auth import AUTH, api_user
+from jineng.accounts.auth import AUTH, api_user, mask_ids, refusals_masked
 from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
 from jineng.ids import mask_phone, mask_ric
@@ -29,7 +28,6 @@ from jineng.registry.models import Person
 
 from ..api import ApiError, ErrorOut, FieldProblem
 from . import roster_io
-from .errors import ServiceError
 from .models import Certificate, ClassState, Enrollment, Level, ReviewStep, TrainingClass, TrainingType
 from .selectors import actions_for, class_get, class_list, pending_deadline, todo_for
 from .services import (
@@ -329,22 +327,6 @@ def _get(user: User, pk: int) -> TrainingClass:
     return cls
 
 
-def _masked(value: Any) -> Any:
-    """Resident IDs inside any value masked: `id_number` keys, trainee subjects, free text."""
-    if isinstance(value, dict):
-        return {
-            key: (mask_ric(item) if key == "id_number" and isinstance(item, str) else _masked(item))
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    if isinstance(value, str):
-        if value.startswith("trainee:"):
-            return "trainee:" + mask_ric(value.removeprefix("trainee:"))
-        return mask_text(value)
-    return value
-
-
 def _trainee_rows(cls: TrainingClass, findings: Iterable[dict[str, Any]]) -> dict[str, tuple[int, str]]:
     """Roster row and name of every trainee the findings name, in one query."""
     ids = {
@@ -383,25 +365,12 @@ def _finding(user: User, item: dict[str, Any], rows: dict[str, tuple[int, str]])
         rule=str(item.get("rule", "")),
         outcome=outcome,
         outcome_label=OUTCOME_ZH.get(Outcome(outcome), outcome) if outcome in Outcome else outcome,
-        subject=subject if clear else _masked(subject),
+        subject=subject if clear else mask_ids(subject),
         clause=str(item.get("clause", "")),
-        message=str(item.get("message", "")) if clear else _masked(str(item.get("message", ""))),
-        values=dict(values) if clear else _masked(dict(values)),
+        message=str(item.get("message", "")) if clear else mask_ids(str(item.get("message", ""))),
+        values=dict(values) if clear else mask_ids(dict(values)),
         trainee=trainee,
     )
-
-
-@contextmanager
-def _refusals(user: User) -> Iterator[None]:
-    """A service's refusal goes out as it is, with resident IDs masked for roles that may not read them."""
-    try:
-        yield
-    except ServiceError as exc:
-        if not user.sees_clear_ids:
-            exc.message = mask_text(exc.message)
-            exc.fields = _masked(exc.fields)
-            exc.extra = _masked(exc.extra)
-        raise
 
 
 def _deadline_due(cls: TrainingClass) -> dt.date | None:
@@ -504,7 +473,7 @@ def _step(user: User, step: ReviewStep, rows: dict[str, tuple[int, str]]) -> Rev
         decision=step.decision,
         policy=step.policy,
         findings=[_finding(user, f, rows) for f in _visible(user, (f for f in stored if "rule" in f))],
-        invalid=[FieldProblem(**(p if clear else _masked(p))) for p in invalid],
+        invalid=[FieldProblem(**(p if clear else mask_ids(p))) for p in invalid],
     )
 
 
@@ -537,7 +506,7 @@ def classes(
 @router.post("/classes", summary="申请开班（草稿）", response={201: ClassDetail, **_WRITE_ERRORS})
 def create_class(request: HttpRequest, payload: ClassIn) -> Status[ClassDetail]:
     user = api_user(request)
-    with _refusals(user):
+    with refusals_masked(user):
         cls = class_create(actor=user, data=payload.to_input())
     return Status(201, _detail(user, cls.pk))
 
@@ -551,7 +520,7 @@ def class_detail(request: HttpRequest, class_id: int) -> ClassDetail:
 def update_class(request: HttpRequest, class_id: int, payload: ClassUpdateIn) -> ClassDetail:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         class_update(cls=cls, actor=user, expected_version=payload.version, data=payload.to_input())
     return _detail(user, class_id)
 
@@ -561,7 +530,7 @@ def set_teachers(request: HttpRequest, class_id: int, payload: TeachersIn) -> Cl
     user = api_user(request)
     cls = _get(user, class_id)
     teachers = [TeacherInput(t.name.strip(), t.certified, t.certificate_no.strip()) for t in payload.teachers]
-    with _refusals(user):
+    with refusals_masked(user):
         class_set_teachers(cls=cls, actor=user, expected_version=payload.version, teachers=teachers)
     return _detail(user, class_id)
 
@@ -618,7 +587,7 @@ def upload_roster(
             "花名册文件过大",
             [{"path": "file", "message": f"文件不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"}],
         )
-    with _refusals(user):
+    with refusals_masked(user):
         roster_import(
             cls=cls, actor=user, expected_version=version, content=file.read(), filename=file.name or "roster"
         )
@@ -638,7 +607,7 @@ def remove_from_roster(
 ) -> ClassDetail:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         roster_remove(cls=cls, actor=user, expected_version=version, enrollment_id=enrollment_id)
     return _detail(user, class_id)
 
@@ -699,7 +668,7 @@ def findings(request: HttpRequest, class_id: int) -> FindingsOut:
         decision_label=_DECISION_ZH.get(checked.decision, checked.decision),
         blocks=len(checked.blocks),
         findings=[_finding(user, item, rows) for item in _visible(user, items)],
-        invalid=[FieldProblem(**(p if clear else _masked(p))) for p in checked.invalid],
+        invalid=[FieldProblem(**(p if clear else mask_ids(p))) for p in checked.invalid],
     )
 
 
@@ -725,7 +694,7 @@ def reviews(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, o
 def transition(request: HttpRequest, class_id: int, payload: TransitionIn) -> Status[TransitionOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         step = class_transition(
             cls=cls,
             actor=user,

@@ -10,8 +10,6 @@ a worker reads only their own attendance, make-ups, answer and eligibility.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -20,10 +18,10 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.params import functions as param
 
-from jineng.accounts.auth import AUTH, api_user
+from jineng.accounts.auth import AUTH, api_user, mask_ids, refusals_masked
 from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
-from jineng.classes.errors import NotPermitted, ServiceError
+from jineng.classes.errors import NotPermitted
 from jineng.classes.models import ClassState, TrainingClass
 from jineng.classes.selectors import class_get
 from jineng.classes.services import class_end
@@ -315,16 +313,6 @@ def _officials_only(user: User, what: str) -> None:
         raise NotPermitted(f"学员不能查看{what}")
 
 
-def _masked(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: mask_ric(v) if k == "id_number" and isinstance(v, str) else _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    if isinstance(value, str):
-        return mask_text(value)
-    return value
-
-
 def _id(user: User, id_number: str) -> str:
     return id_number if user.sees_clear_ids else mask_ric(id_number)
 
@@ -342,24 +330,12 @@ def _stored_reason(user: User, data: dict[str, Any]) -> ReasonOut:
         clause=str(data.get("clause", "")),
         scope=values.get("scope"),
         message=message if clear else mask_text(message),
-        values=values if clear else _masked(values),
+        values=values if clear else mask_ids(values),
     )
 
 
 def _reason(user: User, f: Finding) -> ReasonOut:
     return _stored_reason(user, f.as_dict())
-
-
-@contextmanager
-def _refusals(user: User) -> Iterator[None]:
-    try:
-        yield
-    except ServiceError as exc:
-        if not user.sees_clear_ids:
-            exc.message = mask_text(exc.message)
-            exc.fields = _masked(exc.fields)
-            exc.extra = _masked(exc.extra)
-        raise
 
 
 def _timetable(cls: TrainingClass) -> TimetableOut:
@@ -469,7 +445,7 @@ def set_timetable(request: HttpRequest, class_id: int, payload: TimetableIn) -> 
     user = api_user(request)
     cls = _get(user, class_id)
     hours = [services.HourInput(h.kind.value, h.starts_at, h.ends_at, h.topic.strip()) for h in payload.hours]
-    with _refusals(user):
+    with refusals_masked(user):
         services.class_hours_set(cls=cls, actor=user, version=payload.version, hours=hours)
     return _timetable(_get(user, class_id))
 
@@ -536,7 +512,7 @@ def makeups(request: HttpRequest, class_id: int) -> list[MakeUpOut]:
 def record_makeup(request: HttpRequest, class_id: int, payload: MakeUpIn) -> Status[MakeUpOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         made = services.makeup_record(
             cls=cls,
             actor=user,
@@ -560,7 +536,7 @@ def record_makeup(request: HttpRequest, class_id: int, payload: MakeUpIn) -> Sta
 def videos(request: HttpRequest, class_id: int) -> list[VideoOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         _officials_only(user, "培训录像")
     return [_video(v) for v in selectors.videos_for(cls).select_related("training_class")]
 
@@ -573,7 +549,7 @@ def videos(request: HttpRequest, class_id: int) -> list[VideoOut]:
 def record_video(request: HttpRequest, class_id: int, payload: VideoIn) -> Status[VideoOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         video = services.video_record(
             cls=cls,
             actor=user,
@@ -596,7 +572,7 @@ def record_video(request: HttpRequest, class_id: int, payload: VideoIn) -> Statu
 def delete_video(request: HttpRequest, class_id: int, video_id: int) -> VideoOut:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         services.video_delete(cls=cls, actor=user, video_id=video_id)
     return _video(selectors.videos_for(cls).select_related("training_class").get(pk=video_id))
 
@@ -613,7 +589,7 @@ def videos_expiring(
     offset: Annotated[int, param.Query(ge=0)] = 0,
 ) -> list[VideoOut]:
     user = api_user(request)
-    with _refusals(user):
+    with refusals_masked(user):
         _officials_only(user, "培训录像")
     return [_video(v) for v in selectors.video_expiring(user, within_days)[offset : offset + limit]]
 
@@ -627,7 +603,7 @@ def videos_expiring(
 def inspections(request: HttpRequest, class_id: int) -> list[InspectionOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         _officials_only(user, "检查记录")
     return [_inspection(user, i) for i in selectors.inspections_for(cls)]
 
@@ -640,7 +616,7 @@ def inspections(request: HttpRequest, class_id: int) -> list[InspectionOut]:
 def record_inspection(request: HttpRequest, class_id: int, payload: InspectionIn) -> Status[InspectionOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         made = services.inspection_record(
             cls=cls,
             actor=user,
@@ -679,7 +655,7 @@ def _answer(user: User, a: SatisfactionResponse) -> AnswerOut:
         name=person.name,
         id_number=_id(user, person.id_number),
         satisfied=a.satisfied,
-        answers=a.answers if user.sees_clear_ids else _masked(a.answers),
+        answers=a.answers if user.sees_clear_ids else mask_ids(a.answers),
         answered_at=a.answered_at,
     )
 
@@ -702,7 +678,7 @@ def satisfaction(request: HttpRequest, class_id: int) -> SatisfactionOut:
 def answer_survey(request: HttpRequest, class_id: int, payload: AnswerIn) -> Status[AnswerOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         made = services.satisfaction_answer(
             cls=cls,
             actor=user,
@@ -721,7 +697,7 @@ def answer_survey(request: HttpRequest, class_id: int, payload: AnswerIn) -> Sta
 def evaluate_survey(request: HttpRequest, class_id: int) -> EvaluationOut:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         result = services.satisfaction_evaluate(cls=cls, actor=user)
     return EvaluationOut(
         responses=result.responses,
@@ -741,7 +717,7 @@ def evaluate_survey(request: HttpRequest, class_id: int) -> EvaluationOut:
 def decide_suspension(request: HttpRequest, class_id: int, suspension_id: int, payload: DecideIn) -> SuspensionOut:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         made = services.suspension_decide(
             cls=cls,
             actor=user,
@@ -761,7 +737,7 @@ def decide_suspension(request: HttpRequest, class_id: int, suspension_id: int, p
 def close_suspension(request: HttpRequest, class_id: int, suspension_id: int, payload: CloseIn) -> SuspensionOut:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         made = services.suspension_close(cls=cls, actor=user, suspension_id=suspension_id, notes=payload.notes)
     return _suspension(made)
 
@@ -777,7 +753,7 @@ def close_suspension(request: HttpRequest, class_id: int, suspension_id: int, pa
 def end_class(request: HttpRequest, class_id: int, payload: EndIn) -> Status[EndOut]:
     user = api_user(request)
     cls = _get(user, class_id)
-    with _refusals(user):
+    with refusals_masked(user):
         step = class_end(cls=cls, actor=user, version=payload.version, opinion=payload.opinion)
     fresh = TrainingClass.objects.only("state", "version").get(pk=cls.pk)
     return Status(
