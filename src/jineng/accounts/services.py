@@ -19,6 +19,19 @@ from .models import ApiToken, Role, User
 
 PREFIX_LENGTH = 8
 NAME_MAX_LENGTH = 100
+# Machine credentials (platform and device push keys) are a security matter for the security
+# administrator, and the system administrator who keeps the catalogs may issue them too.
+KEY_MANAGERS = frozenset({Role.SECURITY_ADMIN, Role.SYS_ADMIN})
+
+
+def may_manage_keys(actor: User) -> bool:
+    return actor.is_active and actor.role in KEY_MANAGERS
+
+
+def secret_mint() -> tuple[str, dict[str, str]]:
+    """A new secret and what is stored of it: its SHA-256 and a prefix to tell it apart in lists."""
+    secret = secrets.token_urlsafe(32)
+    return secret, {"digest": token_digest(secret), "prefix": secret[:PREFIX_LENGTH]}
 
 
 def credential_revoke[Credential: models.Model](
@@ -56,8 +69,8 @@ def token_issue(*, user: User, actor: User, name: str) -> tuple[ApiToken, str]:
         raise InvalidInput(
             "令牌用途填写有误", [{"path": "name", "message": f"用途：必填，不超过 {NAME_MAX_LENGTH} 个字符"}]
         )
-    token = secrets.token_urlsafe(32)
-    record = ApiToken.objects.create(user=user, name=name, digest=token_digest(token), prefix=token[:PREFIX_LENGTH])
+    token, stored = secret_mint()
+    record = ApiToken.objects.create(user=user, name=name, **stored)
     audit_record(
         actor=actor,
         event="token.issue",

@@ -8,26 +8,20 @@ administrator keeps, its credential a security matter — and both are audited, 
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import transaction
 from django.utils import timezone
 
-from jineng.accounts.auth import token_digest
-from jineng.accounts.models import Role, User
-from jineng.accounts.services import credential_revoke
+from jineng.accounts.models import User
+from jineng.accounts.services import credential_revoke, may_manage_keys, secret_mint
 from jineng.audit.services import audit_record
 from jineng.classes.errors import NotPermitted
 from jineng.registry.models import OnlinePlatform
 
 from .models import PlatformKey
 
-PREFIX_LENGTH = 8
-KEY_MANAGERS = frozenset({Role.SECURITY_ADMIN, Role.SYS_ADMIN})
-
 
 def _require_manager(actor: User, what: str) -> None:
-    if not actor.is_active or actor.role not in KEY_MANAGERS:
+    if not may_manage_keys(actor):
         raise NotPermitted(f"只有安全管理员或系统管理员可以{what}线上平台的推送密钥")
 
 
@@ -40,8 +34,8 @@ def platform_key_issue(*, platform: OnlinePlatform, actor: User) -> tuple[Platfo
     connected); its pushes are refused until it is listed and connected (ONL-PLATFORM).
     """
     _require_manager(actor, "签发")
-    secret = secrets.token_urlsafe(32)
-    key = PlatformKey.objects.create(platform=platform, digest=token_digest(secret), prefix=secret[:PREFIX_LENGTH])
+    secret, stored = secret_mint()
+    key = PlatformKey.objects.create(platform=platform, **stored)
     audit_record(
         actor=actor,
         event="platform_key.issue",

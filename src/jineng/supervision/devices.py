@@ -10,26 +10,16 @@ secret.
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import transaction
 from django.utils import timezone
 
-from jineng.accounts.auth import token_digest
-from jineng.accounts.models import Role, User
-from jineng.accounts.services import credential_revoke
+from jineng.accounts.models import User
+from jineng.accounts.services import credential_revoke, may_manage_keys, secret_mint
 from jineng.audit.services import audit_record
 from jineng.classes.errors import NotPermitted
 from jineng.registry.models import CheckinDevice
 
 from .models import DeviceKey
-
-PREFIX_LENGTH = 8
-KEY_MANAGERS = frozenset({Role.SECURITY_ADMIN, Role.SYS_ADMIN})
-
-
-def may_manage_keys(actor: User) -> bool:
-    return actor.is_active and actor.role in KEY_MANAGERS
 
 
 def _require_manager(actor: User, what: str) -> None:
@@ -46,8 +36,8 @@ def device_key_issue(*, device: CheckinDevice, actor: User) -> tuple[DeviceKey, 
     are refused until it is in use.
     """
     _require_manager(actor, "签发")
-    secret = secrets.token_urlsafe(32)
-    key = DeviceKey.objects.create(device=device, digest=token_digest(secret), prefix=secret[:PREFIX_LENGTH])
+    secret, stored = secret_mint()
+    key = DeviceKey.objects.create(device=device, **stored)
     audit_record(
         actor=actor,
         event="device_key.issue",
