@@ -17,17 +17,17 @@ import csv
 import datetime as dt
 import io
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from jineng import tabular
 from jineng.ids import normalise_ric
 
 MAX_ROWS = 1000
@@ -168,7 +168,6 @@ _YEAR = re.compile(r"(\d{4})(\.0+|年)?\Z")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(\s+0{1,2}:00(:00)?)?\Z")
 _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})\Z")
 _SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # ── results ───────────────────────────────────────────────────────────────────────────────────
@@ -220,154 +219,17 @@ class ParseResult:
         return not self.errors
 
 
-# ── reading the file ──────────────────────────────────────────────────────────────────────────
-
-
-class _FileProblem(Exception):
-    def __init__(self, row_number: int, message: str) -> None:
-        super().__init__(message)
-        self.row_number = row_number
-        self.message = message
-
-
-@dataclass
-class _Table:
-    header: Sequence[Any] | None
-    body: list[tuple[int, Sequence[Any]]]
-    too_many: bool
-
-
-def _filled(value: Any) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
-def _collect(rows: Iterable[Sequence[Any]]) -> _Table:
-    """The header row and the non-empty data rows with their row numbers, stopping past MAX_ROWS."""
-    iterator = iter(rows)
-    header = next(iterator, None)
-    body: list[tuple[int, Sequence[Any]]] = []
-    for number, row in enumerate(iterator, start=2):
-        if not any(_filled(v) for v in row):
-            continue
-        if len(body) == MAX_ROWS:
-            return _Table(header, body, too_many=True)
-        body.append((number, row))
-    return _Table(header, body, too_many=False)
-
-
-def _not_spreadsheet(filename: str) -> _FileProblem:
-    return _FileProblem(
-        0, f"“{filename}”不是 XLSX 或 CSV 文件：请用下载的模板填写，保存为 .xlsx（Excel 工作簿）或 .csv 后上传"
-    )
-
-
-def _read_xlsx(data: bytes, filename: str) -> _Table:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds of errors for a zip that is not a workbook
-        raise _FileProblem(
-            0,
-            f"“{filename}”无法作为 XLSX 读取（文件已损坏，或是其他格式的压缩文件）：请用 Excel/WPS 另存为 .xlsx 后上传",
-        ) from exc
-    try:
-        if not book.worksheets:
-            raise _FileProblem(0, f"“{filename}”中没有工作表")
-        sheet = book[SHEET_TITLE] if SHEET_TITLE in book.sheetnames else book.worksheets[0]
-        return _collect(sheet.iter_rows(values_only=True))
-    except _FileProblem:
-        raise
-    except Exception as exc:  # a damaged sheet part fails while iterating
-        raise _FileProblem(0, f"“{filename}”的工作表内容已损坏，无法读取：请用 Excel/WPS 另存为 .xlsx 后上传") from exc
-    finally:
-        book.close()
-
-
-def _decode(data: bytes, filename: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise _not_spreadsheet(filename) from exc
-    if b"\x00" in data[:4096]:
-        raise _not_spreadsheet(filename)
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel/WPS on Chinese Windows save CSV as GBK
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _not_spreadsheet(filename)
-
-
-def _read_csv(data: bytes, filename: str) -> _Table:
-    text = _decode(data, filename)
-    head = text[:4096]
-    if _CONTROL.search(head) or head.startswith("%PDF") or head.lstrip().startswith("<"):
-        raise _not_spreadsheet(filename)  # binary, PDF, or an HTML/XML page saved as .xls/.csv
-    first_line = head.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        return _collect(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise _FileProblem(0, f"“{filename}”的 CSV 格式有误（{exc}）：请用 Excel/WPS 重新另存为 CSV") from exc
-
-
-def _read(data: bytes, filename: str) -> _Table:
-    if not data.strip():
-        raise _FileProblem(0, "文件为空")
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data, filename)
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise _FileProblem(
-            0,
-            f"“{filename}”是 Excel 97-2003 格式（.xls）或设置了密码的工作簿，无法读取："
-            "请在 Excel/WPS 中去掉密码并“另存为” .xlsx 或 .csv 后上传",
-        )
-    return _read_csv(data, filename)
-
-
 # ── parsing ───────────────────────────────────────────────────────────────────────────────────
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
-
-def _header_key(value: Any) -> str:
-    text = _SPACE.sub("", _nfkc(str(value or ""))).replace("*", "")
-    return text.removesuffix("(必填)").removesuffix("(选填)")
-
-
-_BY_HEADER: dict[str, Column] = {_header_key(name): c for c in COLUMNS for name in (c.header, *c.aliases)}
-
-
-def _text(value: Any) -> str:
-    """A cell as text: whole floats without '.0', dates as YYYY-MM-DD, everything stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _compact(value: Any) -> str:
-    """Text for codes and numbers: full-width characters folded, every space removed."""
-    text = _SPACE.sub("", _nfkc(_text(value)))
-    if text.startswith('="') and text.endswith('"'):  # the ="0123" trick to keep Excel from converting
-        text = text[2:-1]
-    return text.removeprefix("'")
+_BY_HEADER: dict[str, Column] = {tabular.header_key(name): c for c in COLUMNS for name in (c.header, *c.aliases)}
 
 
 def _positions(header: Sequence[Any]) -> tuple[dict[str, int], list[RowError]]:
     positions: dict[str, int] = {}
     duplicates: dict[str, list[int]] = {}
     for index, value in enumerate(header):
-        column = _BY_HEADER.get(_header_key(value))
+        column = _BY_HEADER.get(tabular.header_key(value))
         if column is None:
             continue  # extra columns are ignored
         if column.key in positions:
@@ -388,9 +250,9 @@ def _positions(header: Sequence[Any]) -> tuple[dict[str, int], list[RowError]]:
 def parse_roster(data: bytes, filename: str) -> ParseResult:
     """Parse a roster file (XLSX detected by content, else CSV in UTF-8 or GB18030): all errors at once."""
     try:
-        table = _read(data, filename)
-    except _FileProblem as problem:
-        return ParseResult(errors=[RowError(problem.row_number, "", problem.message)])
+        table = tabular.read_table(data, filename, sheet=SHEET_TITLE, max_rows=MAX_ROWS)
+    except tabular.FileProblem as problem:
+        return ParseResult(errors=[RowError(0, "", problem.message)])
     if table.header is None:
         return ParseResult(errors=[RowError(0, "", "文件为空：第 1 行应为表头，从第 2 行起每行一名学员")])
     positions, header_errors = _positions(table.header)
@@ -428,10 +290,10 @@ class _RowParser:
         self.errors.append(RowError(self.n, _COLUMN[key].header, message))
 
     def given(self, key: str) -> bool:
-        return _filled(self.values.get(key))
+        return tabular.filled(self.values.get(key))
 
     def boolean(self, key: str) -> bool | None:
-        text = _compact(self.values.get(key))
+        text = tabular.compact(self.values.get(key))
         if not text:
             return None
         if text.lower() in _YES:
@@ -442,7 +304,7 @@ class _RowParser:
         return None
 
     def choice(self, key: str, labels: dict[str, str], what: str) -> str | None:
-        text = _SPACE.sub("", _nfkc(_text(self.values.get(key))))
+        text = _SPACE.sub("", tabular.text(self.values.get(key), fold=True))
         if not text:
             return None
         value = labels.get(text) or (text if text in labels.values() else None)
@@ -451,7 +313,7 @@ class _RowParser:
         return value
 
     def parse(self) -> RosterRow | list[RowError]:
-        name = _text(self.values.get("name"))
+        name = tabular.text(self.values.get("name"))
         if not name:
             self.bad("name", "姓名为必填项")
         elif len(name) > NAME_MAX:
@@ -471,7 +333,7 @@ class _RowParser:
 
     def id_number(self) -> str:
         raw = self.values.get("id_number")
-        text = _compact(raw)
+        text = tabular.compact(raw)
         if (isinstance(raw, int | float) and not isinstance(raw, bool)) or _SCIENTIFIC.match(text.upper()):
             self.bad(
                 "id_number",
@@ -484,7 +346,7 @@ class _RowParser:
         return normalise_ric(text)  # a final x read as X; length and check digit are TRN-IDENTITY's
 
     def phone(self) -> str:
-        text = _compact(self.values.get("phone")).replace("-", "")
+        text = tabular.compact(self.values.get("phone")).replace("-", "")
         text = text.removeprefix("+86")
         if text and not _PHONE.match(text):
             self.bad("phone", f"手机号“{text}”应为以 1 开头的 11 位数字（可留空）")
@@ -494,7 +356,7 @@ class _RowParser:
         raw = self.values.get(key)
         if isinstance(raw, dt.date):
             return raw.year
-        text = _compact(raw)
+        text = tabular.compact(raw)
         match = _YEAR.match(text)
         if match and 1900 <= int(match.group(1)) <= 2100:
             return int(match.group(1))
@@ -508,7 +370,7 @@ class _RowParser:
             return raw.date()
         if isinstance(raw, dt.date):
             return raw
-        text = _nfkc(_text(raw)).strip()
+        text = tabular.text(raw, fold=True)
         if not text:
             return None
         match = _DATE.match(text) or _DATE_COMPACT.match(text)
@@ -539,7 +401,7 @@ class _RowParser:
         return {"school_kind": school, "graduation_year": year}
 
     def employee(self) -> dict[str, Any] | None:
-        code = _compact(self.values.get("post_occupation")).replace("—", "-").replace("–", "-")
+        code = tabular.compact(self.values.get("post_occupation")).replace("—", "-").replace("–", "-")
         transfer = self.boolean("transfer")
         if not code:
             if transfer is not None:
@@ -750,7 +612,7 @@ def _csv(rows: list[list[Any]]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([c.label for c in COLUMNS])
     for values in rows:
-        writer.writerow(["" if v is None else _text(v) for v in values])
+        writer.writerow(["" if v is None else tabular.text(v) for v in values])
     return buffer.getvalue().encode("utf-8-sig")
 
 
