@@ -29,6 +29,28 @@ class ErrorOut(Schema):
     fields: list[FieldProblem] = Field(default_factory=list)
 
 
+class RefusalOut(ErrorOut):
+    """The common error shape; a refusal may add what it is about."""
+
+    findings: list[dict[str, Any]] | None = Field(None, description="rule_blocked：阻断的规则核查结果")
+    rule: str | None = Field(None, description="not_permitted：拒绝所依据的规则（如 SUB-TWO-PERSON）")
+    finding: dict[str, Any] | None = Field(None, description="not_permitted：该规则的核查结果")
+    current_version: int | None = Field(None, description="stale_version：当前版本")
+    state: str | None = Field(None, description="invalid_transition：当前状态")
+
+
+# The error answers every endpoint documents: reads (unauthenticated, not permitted, not found or out
+# of scope, bad query) and writes (refusals carry what they are about).
+READ_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS: dict[int, type[ErrorOut]] = {
+    401: ErrorOut,
+    403: RefusalOut,
+    404: ErrorOut,
+    409: RefusalOut,
+    422: ErrorOut,
+}
+
+
 class ApiError(Exception):
     """Raised by endpoints: rendered as the common error shape with its HTTP status."""
 
@@ -102,13 +124,16 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from .assessment.api import router as assessment_router
     from .audit.api import router as audit_router
     from .classes.api import router as classes_router
     from .online.api import router as online_router
     from .policy.api import router as policy_router
     from .registry.api import router as registry_router
+    from .subsidy.api import router as subsidy_router
     from .supervision.api import router as supervision_router
     from .supervision.api_checkins import router as checkins_router
+    from .vouchers.api import router as vouchers_router
 
     api.add_router("/", policy_router)
     api.add_router("/", registry_router)
@@ -117,6 +142,9 @@ def _register_routers() -> None:
     api.add_router("/", supervision_router)
     api.add_router("/", checkins_router)
     api.add_router("/", online_router)
+    api.add_router("/", assessment_router)
+    api.add_router("/", subsidy_router)
+    api.add_router("/", vouchers_router)
 
 
 _register_routers()

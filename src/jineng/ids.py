@@ -95,6 +95,23 @@ def mask_ric(number: str | None) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
+def mask_name(name: str | None) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧**娜: the form public notices use (surname kept, and the last
+    character of names longer than two)."""
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*" * (len(name) - 1)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_account(number: str | None) -> str:
+    """A bank account with only its last four digits shown."""
+    if not number:
+        return ""
+    return "*" * max(len(number) - 4, 0) + number[-4:]
+
+
 def mask_phone(number: str | None) -> str:
     if not number:
         return ""

@@ -91,7 +91,9 @@ class Cast:
     """alice clerks for a 禹州 school; bob for a 长葛 school. dan1/dan2 review for 市工信局 (the
     lead department of alice's classes); erin reviews for 市农业农村局 and must see nothing of
     them. hana1/hana2 are 禹州 HR; carol is 长葛 HR and must see nothing of 禹州. city is 市人社局
-    HR (sees the whole city). sam administers the system, audrey the audit log; neither reads cases."""
+    HR (sees the whole city). sam administers the system, audrey the audit log; neither reads cases.
+    eve records assessments for 许昌市职业技能评价中心 (an evaluation body); finance and finance2
+    are the city finance bureau's two signers; wendy is a worker (her own person record only)."""
 
     alice: User
     bob: User
@@ -106,8 +108,12 @@ class Cast:
     finance: User
     sam: User
     audrey: User
+    eve: User
+    finance2: User
+    wendy: User
     yuzhou_school: Institution
     changge_school: Institution
+    evaluation_body: Institution
     lathe: Occupation
 
 
@@ -118,6 +124,17 @@ def cast() -> Cast:
     lathe = occupation()
     yz = institution("禹州市阳光职业培训学校", area_key="area-yuzhou", seed=1, occupations=[lathe])
     cg = institution("长葛市技能职业培训学校", area_key="area-changge", seed=2, occupations=[lathe])
+    evaluator = institution(
+        "许昌市职业技能评价中心",
+        area_key="area-weidu",
+        seed=3,
+        occupations=[],  # it assesses, it does not train: no training specialty in the catalog
+        kind=Institution.Kind.EVALUATION_BODY,
+    )
+    wendy = user("wendy", Role.WORKER, full_name="温迪", org=unit("area-yuzhou"))
+    if wendy.person_id is None:
+        wendy.person = person(900_001, name="温迪")
+        wendy.save(update_fields=["person"])
     return Cast(
         alice=user("alice", Role.INSTITUTION_CLERK, full_name="王爱丽", org=unit("area-yuzhou"), inst=yz),
         bob=user("bob", Role.INSTITUTION_CLERK, full_name="李博", org=unit("area-changge"), inst=cg),
@@ -132,8 +149,12 @@ def cast() -> Cast:
         finance=user("finance", Role.FINANCE, full_name="褚财", org=unit("city")),
         sam=user("sam", Role.SYS_ADMIN, full_name="卫系", org=unit("city")),
         audrey=user("audrey", Role.AUDIT_ADMIN, full_name="蒋审", org=unit("city")),
+        eve=user("eve", Role.EVALUATOR, full_name="易评", org=unit("area-weidu"), inst=evaluator),
+        finance2=user("finance2", Role.FINANCE, full_name="卢财", org=unit("city")),
+        wendy=wendy,
         yuzhou_school=yz,
         changge_school=cg,
+        evaluation_body=evaluator,
         lathe=lathe,
     )
 

@@ -26,7 +26,7 @@ from jineng.ids import mask_phone, mask_ric
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
 from jineng.registry.models import Person
 
-from ..api import ApiError, ErrorOut, FieldProblem
+from ..api import READ_ERRORS, WRITE_ERRORS, ApiError, ErrorOut, FieldProblem
 from . import roster_io
 from .models import Certificate, ClassState, Enrollment, Level, ReviewStep, TrainingClass, TrainingType
 from .selectors import actions_for, class_get, class_list, pending_deadline, todo_for
@@ -79,16 +79,6 @@ class PlatformRef(Schema):
     id: int
     code: str
     name: str
-
-
-class RefusalOut(ErrorOut):
-    """The common error shape; a refusal may add what it is about."""
-
-    findings: list[dict[str, Any]] | None = Field(None, description="rule_blocked：阻断的规则核查结果")
-    rule: str | None = Field(None, description="not_permitted：拒绝所依据的规则（如 SUB-TWO-PERSON）")
-    finding: dict[str, Any] | None = Field(None, description="not_permitted：该规则的核查结果")
-    current_version: int | None = Field(None, description="stale_version：班级的当前版本")
-    state: str | None = Field(None, description="invalid_transition：班级的当前状态")
 
 
 class ClassItem(Schema):
@@ -307,16 +297,6 @@ class TransitionOut(Schema):
     version: int
 
 
-_READ_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-_WRITE_ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: RefusalOut,
-    404: ErrorOut,
-    409: RefusalOut,
-    422: ErrorOut,
-}
-
-
 # ── helpers ───────────────────────────────────────────────────────────────────────────────────
 
 
@@ -480,7 +460,7 @@ def _step(user: User, step: ReviewStep, rows: dict[str, tuple[int, str]]) -> Rev
 # ── classes ───────────────────────────────────────────────────────────────────────────────────
 
 
-@router.get("/classes", summary="培训班列表（本人管辖范围内）", response={200: ClassPage, **_READ_ERRORS})
+@router.get("/classes", summary="培训班列表（本人管辖范围内）", response={200: ClassPage, **READ_ERRORS})
 def classes(
     request: HttpRequest,
     state: Annotated[ClassState | None, param.Query(description="状态")] = None,
@@ -503,7 +483,7 @@ def classes(
     return _page_items(qs, limit, offset)
 
 
-@router.post("/classes", summary="申请开班（草稿）", response={201: ClassDetail, **_WRITE_ERRORS})
+@router.post("/classes", summary="申请开班（草稿）", response={201: ClassDetail, **WRITE_ERRORS})
 def create_class(request: HttpRequest, payload: ClassIn) -> Status[ClassDetail]:
     user = api_user(request)
     with refusals_masked(user):
@@ -511,12 +491,12 @@ def create_class(request: HttpRequest, payload: ClassIn) -> Status[ClassDetail]:
     return Status(201, _detail(user, cls.pk))
 
 
-@router.get("/classes/{int:class_id}", summary="培训班详情", response={200: ClassDetail, **_READ_ERRORS})
+@router.get("/classes/{int:class_id}", summary="培训班详情", response={200: ClassDetail, **READ_ERRORS})
 def class_detail(request: HttpRequest, class_id: int) -> ClassDetail:
     return _detail(api_user(request), class_id)
 
 
-@router.put("/classes/{int:class_id}", summary="修改开班申请", response={200: ClassDetail, **_WRITE_ERRORS})
+@router.put("/classes/{int:class_id}", summary="修改开班申请", response={200: ClassDetail, **WRITE_ERRORS})
 def update_class(request: HttpRequest, class_id: int, payload: ClassUpdateIn) -> ClassDetail:
     user = api_user(request)
     cls = _get(user, class_id)
@@ -525,7 +505,7 @@ def update_class(request: HttpRequest, class_id: int, payload: ClassUpdateIn) ->
     return _detail(user, class_id)
 
 
-@router.put("/classes/{int:class_id}/teachers", summary="设置师资", response={200: ClassDetail, **_WRITE_ERRORS})
+@router.put("/classes/{int:class_id}/teachers", summary="设置师资", response={200: ClassDetail, **WRITE_ERRORS})
 def set_teachers(request: HttpRequest, class_id: int, payload: TeachersIn) -> ClassDetail:
     user = api_user(request)
     cls = _get(user, class_id)
@@ -541,7 +521,7 @@ def set_teachers(request: HttpRequest, class_id: int, payload: TeachersIn) -> Cl
 @router.get(
     "/classes/{int:class_id}/roster",
     summary="花名册（身份证号、手机号按角色脱敏）",
-    response={200: RosterPage, **_READ_ERRORS},
+    response={200: RosterPage, **READ_ERRORS},
 )
 def roster(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> RosterPage:
     user = api_user(request)
@@ -570,7 +550,7 @@ def roster(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, of
 @router.post(
     "/classes/{int:class_id}/roster",
     summary="导入花名册（XLSX/CSV，整体替换；有错误行则一行不导入，逐行列出）",
-    response={200: ClassDetail, **_WRITE_ERRORS},
+    response={200: ClassDetail, **WRITE_ERRORS},
 )
 def upload_roster(
     request: HttpRequest,
@@ -597,7 +577,7 @@ def upload_roster(
 @router.delete(
     "/classes/{int:class_id}/roster/{int:enrollment_id}",
     summary="从花名册移除一名学员",
-    response={200: ClassDetail, **_WRITE_ERRORS},
+    response={200: ClassDetail, **WRITE_ERRORS},
 )
 def remove_from_roster(
     request: HttpRequest,
@@ -651,7 +631,7 @@ def roster_template(
 @router.get(
     "/classes/{int:class_id}/findings",
     summary="规则核查（按当前数据运行全部开班、学员规则）",
-    response={200: FindingsOut, **_READ_ERRORS},
+    response={200: FindingsOut, **READ_ERRORS},
 )
 def findings(request: HttpRequest, class_id: int) -> FindingsOut:
     user = api_user(request)
@@ -675,7 +655,7 @@ def findings(request: HttpRequest, class_id: int) -> FindingsOut:
 @router.get(
     "/classes/{int:class_id}/reviews",
     summary="审核记录（每一步及当时的规则核查结果）",
-    response={200: ReviewPage, **_READ_ERRORS},
+    response={200: ReviewPage, **READ_ERRORS},
 )
 def reviews(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> ReviewPage:
     user = api_user(request)
@@ -689,7 +669,7 @@ def reviews(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, o
 @router.post(
     "/classes/{int:class_id}/transitions",
     summary="提交、审核签署、退回或不予批准",
-    response={201: TransitionOut, **_WRITE_ERRORS},
+    response={201: TransitionOut, **WRITE_ERRORS},
 )
 def transition(request: HttpRequest, class_id: int, payload: TransitionIn) -> Status[TransitionOut]:
     user = api_user(request)
@@ -719,7 +699,7 @@ def transition(request: HttpRequest, class_id: int, payload: TransitionIn) -> St
 # ── to-do ─────────────────────────────────────────────────────────────────────────────────────
 
 
-@router.get("/todo", summary="待办：等待本人办理的培训班", response={200: ClassPage, **_READ_ERRORS})
+@router.get("/todo", summary="待办：等待本人办理的培训班", response={200: ClassPage, **READ_ERRORS})
 def todo(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> ClassPage:
     user = api_user(request)
     qs = todo_for(user).annotate(trainee_count=Count("enrollments", distinct=True))

@@ -62,7 +62,10 @@ TABS: list[tuple[str, str]] = [
 ]
 # Once a class is approved, its supervision record (过程监管) has a tab of its own.
 SUPERVISION_TAB = ("supervision", "过程监管")
-_TAB_KEYS = {key for key, _ in TABS} | {SUPERVISION_TAB[0]}
+# The assessment (结业考核) follows from approval; the subsidy claim (补贴申领) from the end of training.
+ASSESSMENT_TAB = ("assessment", "结业考核")
+SUBSIDY_TAB = ("subsidy", "补贴申领")
+_TAB_KEYS = {key for key, _ in TABS} | {SUPERVISION_TAB[0], ASSESSMENT_TAB[0], SUBSIDY_TAB[0]}
 _CATEGORY_ZH = dict(Person.Category.choices)
 _ROLE_ZH = dict(Role.choices)
 _STATE_ZH = dict(ClassState.choices)
@@ -371,7 +374,9 @@ def _detail_context(
     roster_message: str = "",
 ) -> dict[str, Any]:
     actions = actions_for(user, cls)
-    tabs = [*TABS, SUPERVISION_TAB] if cls.state in COUNTED_STATES else TABS
+    tabs = [*TABS, SUPERVISION_TAB, ASSESSMENT_TAB] if cls.state in COUNTED_STATES else TABS
+    if cls.state == ClassState.ENDED:
+        tabs = [*tabs, SUBSIDY_TAB]
     if tab not in {key for key, _ in tabs}:
         tab = "history" if any(t.stage or t.needs_reasons for t in actions) else "basic"
     editable = _editable_by(user, cls)
@@ -409,6 +414,14 @@ def _detail_context(
         from jineng.supervision.views import class_tab_context  # supervision reads classes, not vice versa
 
         ctx.update(class_tab_context(user, cls, online_page=_int_param(request.GET, "opage") or 1))
+    elif tab == ASSESSMENT_TAB[0]:
+        from jineng.assessment.views import class_tab_context as assessment_tab
+
+        ctx.update(assessment_tab(user, cls))
+    elif tab == SUBSIDY_TAB[0]:
+        from jineng.subsidy.views import class_tab_context as subsidy_tab
+
+        ctx.update(subsidy_tab(user, cls))
     return ctx
 
 
@@ -696,9 +709,16 @@ def todo(request: HttpRequest) -> HttpResponse:
         }
         for c in page.object_list
     ]
+    from jineng.subsidy.selectors import batches_todo, claims_todo  # subsidy reads classes, not vice versa
+
+    claims = list(claims_todo(user)[:TODO_PAGE_SIZE])
+    batches = list(batches_todo(user)[:TODO_PAGE_SIZE])
+    has_todos = has_todos or user.role == Role.FINANCE
     context = {
         "page": page,
         "rows": rows,
+        "claims": claims,
+        "batches": batches,
         "has_todos": has_todos,
         "reads_classes": _reads_classes(user),
         "can_apply": user.role == Role.INSTITUTION_CLERK and user.institution_id is not None,

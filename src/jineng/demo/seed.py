@@ -37,6 +37,7 @@ from jineng.classes.services import (
     class_transition,
     roster_import,
 )
+from jineng.demo.money import seed_money
 from jineng.demo.online import seed_online
 from jineng.online.models import OnlineResult
 from jineng.registry.models import (
@@ -318,7 +319,8 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("hr_yz_2", "林志远", R.AREA_HR, "area-yuzhou", "禹州市的班级"),
     DemoAccount("hr_city_1", "罗春梅", R.CITY_HR, "city", "全市的班级"),
     DemoAccount("hr_city_2", "郑国平", R.CITY_HR, "city", "全市的班级"),
-    DemoAccount("finance", "梁淑芬", R.FINANCE, "finance", "市财政局：资金确认与拨付"),
+    DemoAccount("finance", "梁淑芬", R.FINANCE, "finance", "市财政局：资金确认与拨付（初审）"),
+    DemoAccount("finance_2", "韩雪梅", R.FINANCE, "finance", "市财政局：资金确认与拨付（复核）"),
     DemoAccount("leader", "谢振华", R.LEADER, "city", "全市（只读）"),
     DemoAccount("worker", "", R.WORKER, "", "本人的培训与证书（学员，见下）"),
 )
@@ -1043,6 +1045,7 @@ def seed_demo(*, password: str, say: Say = lambda _: None) -> list[DemoAccount]:
         say("== 培训班已存在，跳过")
     else:
         _seed_classes(institutions, users, rosters, say)
+        seed_money(users, say)
     return list(ACCOUNTS)
 
 

@@ -29,7 +29,7 @@ from jineng.accounts.models import User
 from jineng.classes.selectors import class_get
 from jineng.ids import mask_ric
 
-from ..api import ApiError, ErrorOut
+from ..api import READ_ERRORS, ApiError, ErrorOut
 from .auth import PlatformAuth, platform_of
 from .models import OnlineCourse, OnlineResult
 from .selectors import STATUS_ZH, class_results, course_named, evidence, learner_name, result_get, results_for
@@ -150,9 +150,6 @@ class ResultPage(Schema):
     items: list[ResultItem]
 
 
-_READ_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-
-
 # ── pushing ───────────────────────────────────────────────────────────────────────────────────
 
 
@@ -197,7 +194,7 @@ def _course_out(course: OnlineCourse) -> CourseOut:
     "/classes/{int:class_id}/online-results",
     auth=AUTH,
     summary="本班线上学习核查结果（学员 × 线上课程，含违规证据）",
-    response={200: ClassResultsPage, **_READ_ERRORS},
+    response={200: ClassResultsPage, **READ_ERRORS},
 )
 def class_online_results(
     request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
@@ -240,7 +237,7 @@ def class_online_results(
     "/online/results",
     auth=AUTH,
     summary="线上学习核查结果列表（本人管辖范围内）",
-    response={200: ResultPage, **_READ_ERRORS},
+    response={200: ResultPage, **READ_ERRORS},
 )
 def online_results(
     request: HttpRequest,
@@ -276,7 +273,7 @@ def online_results(
     "/online/results/{int:result_id}",
     auth=AUTH,
     summary="一名学员一门线上课程的核查结果及证据",
-    response={200: ResultOut, **_READ_ERRORS},
+    response={200: ResultOut, **READ_ERRORS},
 )
 def online_result(request: HttpRequest, result_id: int) -> ResultOut:
     user = api_user(request)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .parameters import PARAMETER_KEYS, PARAMETER_TYPES, Parameters
+from .parameters import MONEY_PARAMETERS, PARAMETER_KEYS, PARAMETER_TYPES, Parameters
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_POLICY = "xuchang-2023"
@@ -87,6 +87,19 @@ def _as_date(value: Any, where: str) -> dt.date:
     raise PolicyError(f"{where}：{value!r} 不是有效日期（YYYY-MM-DD）")
 
 
+def _money(raw: Any, where: str) -> Decimal:
+    """Yuan to the fen, written as a string ("1500.00") so YAML never makes it a float."""
+    if not isinstance(raw, str):
+        raise PolicyError(f'{where}：金额应写成带引号的字符串（如 "1500.00"），实际为 {raw!r}')
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise PolicyError(f"{where}：{raw!r} 不是有效金额") from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise PolicyError(f"{where}：金额应为非负且精确到分，实际为 {raw!r}")
+    return value.quantize(Decimal("0.01"))
+
+
 def _convert(key: str, raw: Any, where: str) -> Any:
     kind = PARAMETER_TYPES[key]
     if kind == "int":
@@ -109,6 +122,8 @@ def _convert(key: str, raw: Any, where: str) -> Any:
         expected = set(PARAMETER_KEYS[key])
         if not isinstance(raw, dict) or set(raw) != expected:
             raise PolicyError(f"{where}：应为含 {sorted(expected)} 的映射，实际为 {raw!r}")
+        if key in MONEY_PARAMETERS:
+            return MappingProxyType({sub: _money(amount, f"{where}.{sub}") for sub, amount in raw.items()})
         for sub, number in raw.items():
             if isinstance(number, bool) or not isinstance(number, int) or number < 0:
                 raise PolicyError(f"{where}.{sub}：应为非负整数，实际为 {number!r}")

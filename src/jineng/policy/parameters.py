@@ -13,6 +13,20 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+# Keys of `subsidy_standard`: level_5 … level_1 for 职业资格证书 and 职业技能等级证书 (one scale), and
+# one amount for each ungraded kind.
+SUBSIDY_STANDARD_KEYS = (
+    "level_5",
+    "level_4",
+    "level_3",
+    "level_2",
+    "level_1",
+    "special_operation",
+    "special_equipment",
+    "special_capability",
+    "training_qualified",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Parameters:
@@ -55,9 +69,14 @@ class Parameters:
     finance_push_months: int = 0
     cert_share_max: Decimal = Decimal(0)
     fund_share_min: Decimal = Decimal(0)
+    # Yuan per certified trainee, by certificate kind and, for the two graded kinds, by level.
+    subsidy_standard: MappingProxyType[str, Decimal] = field(
+        default=MappingProxyType({}), metadata={"keys": SUBSIDY_STANDARD_KEYS, "money": True}
+    )
     # G. 电子职业培训券
     vouchers_issued_target: int = 0
     vouchers_used_target: int = 0
+    voucher_valid_days: int = 0
     # H. 目标任务
     high_skilled_share_min: Decimal = Decimal(0)
     manufacturing_share_min: Decimal = Decimal(0)
@@ -75,3 +94,4 @@ PARAMETER_TYPES: dict[str, Any] = {f.name: f.type for f in fields(Parameters)}
 PARAMETER_KEYS: dict[str, tuple[str, ...]] = {
     f.name: tuple(f.metadata["keys"]) for f in fields(Parameters) if "keys" in f.metadata
 }
+MONEY_PARAMETERS = frozenset(f.name for f in fields(Parameters) if f.metadata.get("money"))

@@ -30,14 +30,12 @@ from jineng.policy.catalog import OUTCOME_ZH, Outcome
 from jineng.policy.findings import Finding
 from jineng.policy.rules.supervision import makeup_counts, satisfaction_rate
 
-from ..api import ApiError, ErrorOut
+from ..api import READ_ERRORS, WRITE_ERRORS, ApiError
 from . import selectors, services
 from .models import HourKind, Inspection, SatisfactionResponse, Suspension
 
 router = Router(tags=["过程监管"], auth=AUTH)
 
-_READ_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-_WRITE_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 _KIND_ZH = dict(HourKind.choices)
 _INSPECTION_ZH = dict(Inspection.Kind.choices)
 _REMEDY_ZH = dict(Suspension.Remedy.choices)
@@ -431,7 +429,7 @@ def _suspension(s: Suspension) -> SuspensionOut:
 # ── timetable and attendance ──────────────────────────────────────────────────────────────────
 
 
-@router.get("/classes/{int:class_id}/timetable", summary="课表", response={200: TimetableOut, **_READ_ERRORS})
+@router.get("/classes/{int:class_id}/timetable", summary="课表", response={200: TimetableOut, **READ_ERRORS})
 def timetable(request: HttpRequest, class_id: int) -> TimetableOut:
     return _timetable(_get(api_user(request), class_id))
 
@@ -439,7 +437,7 @@ def timetable(request: HttpRequest, class_id: int) -> TimetableOut:
 @router.put(
     "/classes/{int:class_id}/timetable",
     summary="编排课表（整体替换；各类课时数须与开班申请一致）",
-    response={200: TimetableOut, **_WRITE_ERRORS},
+    response={200: TimetableOut, **WRITE_ERRORS},
 )
 def set_timetable(request: HttpRequest, class_id: int, payload: TimetableIn) -> TimetableOut:
     user = api_user(request)
@@ -453,7 +451,7 @@ def set_timetable(request: HttpRequest, class_id: int, payload: TimetableIn) -> 
 @router.get(
     "/classes/{int:class_id}/attendance",
     summary="出勤：学员 × 课时（人脸签到、补课、录像作废），到课率，平均出勤人数",
-    response={200: AttendanceOut, **_READ_ERRORS},
+    response={200: AttendanceOut, **READ_ERRORS},
 )
 def attendance(request: HttpRequest, class_id: int) -> AttendanceOut:
     user = api_user(request)
@@ -497,7 +495,7 @@ def attendance(request: HttpRequest, class_id: int) -> AttendanceOut:
 # ── make-ups ──────────────────────────────────────────────────────────────────────────────────
 
 
-@router.get("/classes/{int:class_id}/makeups", summary="补课记录", response={200: list[MakeUpOut], **_READ_ERRORS})
+@router.get("/classes/{int:class_id}/makeups", summary="补课记录", response={200: list[MakeUpOut], **READ_ERRORS})
 def makeups(request: HttpRequest, class_id: int) -> list[MakeUpOut]:
     user = api_user(request)
     cls = _get(user, class_id)
@@ -507,7 +505,7 @@ def makeups(request: HttpRequest, class_id: int) -> list[MakeUpOut]:
 @router.post(
     "/classes/{int:class_id}/makeups",
     summary="登记补课（须全程录像，结业考核前完成方计入到课率）",
-    response={201: MakeUpOut, **_WRITE_ERRORS},
+    response={201: MakeUpOut, **WRITE_ERRORS},
 )
 def record_makeup(request: HttpRequest, class_id: int, payload: MakeUpIn) -> Status[MakeUpOut]:
     user = api_user(request)
@@ -531,7 +529,7 @@ def record_makeup(request: HttpRequest, class_id: int, payload: MakeUpIn) -> Sta
 
 
 @router.get(
-    "/classes/{int:class_id}/videos", summary="培训录像（元数据）", response={200: list[VideoOut], **_READ_ERRORS}
+    "/classes/{int:class_id}/videos", summary="培训录像（元数据）", response={200: list[VideoOut], **READ_ERRORS}
 )
 def videos(request: HttpRequest, class_id: int) -> list[VideoOut]:
     user = api_user(request)
@@ -544,7 +542,7 @@ def videos(request: HttpRequest, class_id: int) -> list[VideoOut]:
 @router.post(
     "/classes/{int:class_id}/videos",
     summary="登记一段培训录像（留存 3 年）",
-    response={201: VideoOut, **_WRITE_ERRORS},
+    response={201: VideoOut, **WRITE_ERRORS},
 )
 def record_video(request: HttpRequest, class_id: int, payload: VideoIn) -> Status[VideoOut]:
     user = api_user(request)
@@ -567,7 +565,7 @@ def record_video(request: HttpRequest, class_id: int, payload: VideoIn) -> Statu
 @router.delete(
     "/classes/{int:class_id}/videos/{int:video_id}",
     summary="删除录像（留存期满后；SUP-VIDEO-RETENTION）",
-    response={200: VideoOut, **_WRITE_ERRORS},
+    response={200: VideoOut, **WRITE_ERRORS},
 )
 def delete_video(request: HttpRequest, class_id: int, video_id: int) -> VideoOut:
     user = api_user(request)
@@ -580,7 +578,7 @@ def delete_video(request: HttpRequest, class_id: int, video_id: int) -> VideoOut
 @router.get(
     "/videos/expiring",
     summary="留存期即将届满（或已届满）的录像（本人管辖范围内）",
-    response={200: list[VideoOut], **_READ_ERRORS},
+    response={200: list[VideoOut], **READ_ERRORS},
 )
 def videos_expiring(
     request: HttpRequest,
@@ -598,7 +596,7 @@ def videos_expiring(
 
 
 @router.get(
-    "/classes/{int:class_id}/inspections", summary="检查记录", response={200: list[InspectionOut], **_READ_ERRORS}
+    "/classes/{int:class_id}/inspections", summary="检查记录", response={200: list[InspectionOut], **READ_ERRORS}
 )
 def inspections(request: HttpRequest, class_id: int) -> list[InspectionOut]:
     user = api_user(request)
@@ -611,7 +609,7 @@ def inspections(request: HttpRequest, class_id: int) -> list[InspectionOut]:
 @router.post(
     "/classes/{int:class_id}/inspections",
     summary="登记实地检查、随机抽查或远程视频监管（行业主管部门、人社部门）",
-    response={201: InspectionOut, **_WRITE_ERRORS},
+    response={201: InspectionOut, **WRITE_ERRORS},
 )
 def record_inspection(request: HttpRequest, class_id: int, payload: InspectionIn) -> Status[InspectionOut]:
     user = api_user(request)
@@ -663,7 +661,7 @@ def _answer(user: User, a: SatisfactionResponse) -> AnswerOut:
 @router.get(
     "/classes/{int:class_id}/satisfaction",
     summary="满意度调查：满意率、问卷（学员只见本人）、暂停与整改",
-    response={200: SatisfactionOut, **_READ_ERRORS},
+    response={200: SatisfactionOut, **READ_ERRORS},
 )
 def satisfaction(request: HttpRequest, class_id: int) -> SatisfactionOut:
     user = api_user(request)
@@ -673,7 +671,7 @@ def satisfaction(request: HttpRequest, class_id: int) -> SatisfactionOut:
 @router.post(
     "/classes/{int:class_id}/satisfaction",
     summary="填写满意度调查（学员本人，或经办人录入纸质问卷）",
-    response={201: AnswerOut, **_WRITE_ERRORS},
+    response={201: AnswerOut, **WRITE_ERRORS},
 )
 def answer_survey(request: HttpRequest, class_id: int, payload: AnswerIn) -> Status[AnswerOut]:
     user = api_user(request)
@@ -692,7 +690,7 @@ def answer_survey(request: HttpRequest, class_id: int, payload: AnswerIn) -> Sta
 @router.post(
     "/classes/{int:class_id}/satisfaction/evaluate",
     summary="评定满意率（低于 85% 暂停结业考核，SUP-SATISFACTION）",
-    response={200: EvaluationOut, **_WRITE_ERRORS},
+    response={200: EvaluationOut, **WRITE_ERRORS},
 )
 def evaluate_survey(request: HttpRequest, class_id: int) -> EvaluationOut:
     user = api_user(request)
@@ -712,7 +710,7 @@ def evaluate_survey(request: HttpRequest, class_id: int) -> EvaluationOut:
 @router.post(
     "/classes/{int:class_id}/suspensions/{int:suspension_id}/decide",
     summary="决定重新培训或取消补贴，并确定整改期（至少一个月）",
-    response={200: SuspensionOut, **_WRITE_ERRORS},
+    response={200: SuspensionOut, **WRITE_ERRORS},
 )
 def decide_suspension(request: HttpRequest, class_id: int, suspension_id: int, payload: DecideIn) -> SuspensionOut:
     user = api_user(request)
@@ -732,7 +730,7 @@ def decide_suspension(request: HttpRequest, class_id: int, suspension_id: int, p
 @router.post(
     "/classes/{int:class_id}/suspensions/{int:suspension_id}/close",
     summary="整改期满，解除暂停",
-    response={200: SuspensionOut, **_WRITE_ERRORS},
+    response={200: SuspensionOut, **WRITE_ERRORS},
 )
 def close_suspension(request: HttpRequest, class_id: int, suspension_id: int, payload: CloseIn) -> SuspensionOut:
     user = api_user(request)
@@ -748,7 +746,7 @@ def close_suspension(request: HttpRequest, class_id: int, suspension_id: int, pa
 @router.post(
     "/classes/{int:class_id}/end",
     summary="结业（须已有至少一次检查记录，SUP-INSPECTION）",
-    response={201: EndOut, **_WRITE_ERRORS},
+    response={201: EndOut, **WRITE_ERRORS},
 )
 def end_class(request: HttpRequest, class_id: int, payload: EndIn) -> Status[EndOut]:
     user = api_user(request)
@@ -772,7 +770,7 @@ def end_class(request: HttpRequest, class_id: int, payload: EndIn) -> Status[End
 @router.get(
     "/classes/{int:class_id}/eligibility",
     summary="各学员目前不予补贴的全部原因（按规则编号：SUP-*、ONL-*）",
-    response={200: EligibilityOut, **_READ_ERRORS},
+    response={200: EligibilityOut, **READ_ERRORS},
 )
 def eligibility(request: HttpRequest, class_id: int) -> EligibilityOut:
     user = api_user(request)

@@ -268,7 +268,7 @@ def test_a_bad_roster_file_is_422_with_every_bad_row_and_imports_nothing(people:
     assert response.status_code == 422 and response.data["code"] == "invalid_roster"
     assert [f["path"] for f in response.data["fields"]] == ["第3行 姓名", "第3行 人员类别", "第4行 身份证号"]
     assert "未导入任何一行" in response.data["message"]
-    assert not Enrollment.objects.exists() and not Person.objects.exists()
+    assert not Enrollment.objects.exists() and not Person.objects.filter(accounts=None).exists()
 
 
 def test_a_roster_upload_without_a_file_or_version_names_both(people: Cast) -> None:

@@ -75,7 +75,7 @@ def test_a_clerk_sees_only_their_institution_with_its_specialties(people: Cast) 
 @pytest.mark.parametrize("who", ["dan1", "erin", "hana1", "carol", "city", "leader", "finance", "sam"])
 def test_officials_read_the_whole_institution_catalog(people: Cast, who: str) -> None:
     status, body = get(getattr(people, who), "/institutions")
-    assert status == 200 and body["count"] == 2
+    assert status == 200 and body["count"] == 3  # two schools and the evaluation body
 
 
 @pytest.mark.parametrize("who", ["audrey", "worker"])
@@ -105,6 +105,7 @@ def test_the_blacklist_status_is_the_one_in_force_today(people: Cast) -> None:
     assert status_by_name == {
         people.changge_school.name: (True, (today - dt.timedelta(days=3)).isoformat()),
         people.yuzhou_school.name: (False, None),
+        people.evaluation_body.name: (False, None),
     }
     _, body = get(people.city, "/institutions?q=长葛")
     assert [i["name"] for i in body["items"]] == [people.changge_school.name]
@@ -121,7 +122,8 @@ def test_the_institution_list_takes_a_fixed_number_of_queries(people: Cast, djan
     client.force_login(people.city)
     with django_assert_max_num_queries(8):
         body = client.get(f"{API}/institutions?limit=200").json()
-    assert body["count"] == 22 and all(len(i["specialties"]) == 1 for i in body["items"])
+    schools = [i for i in body["items"] if i["name"] != people.evaluation_body.name]
+    assert body["count"] == 23 and all(len(i["specialties"]) == 1 for i in schools)
 
 
 def test_online_platforms_are_listed(people: Cast) -> None:
