@@ -133,6 +133,7 @@ def _register_routers() -> None:
     from .subsidy.api import router as subsidy_router
     from .supervision.api import router as supervision_router
     from .supervision.api_checkins import router as checkins_router
+    from .targets.api import router as targets_router
     from .vouchers.api import router as vouchers_router
 
     api.add_router("/", policy_router)
@@ -145,6 +146,7 @@ def _register_routers() -> None:
     api.add_router("/", assessment_router)
     api.add_router("/", subsidy_router)
     api.add_router("/", vouchers_router)
+    api.add_router("/", targets_router)
 
 
 _register_routers()

@@ -207,11 +207,100 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Synthetic data at scale into the configured database (jineng.demo.scale); exit 0 when
+    written, 1 when the database already holds it, 2 when it has no tables yet."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jineng.settings")
+    from django.apps import apps
+
+    if not apps.ready:
+        import django
+
+        django.setup()
+    from django.db import connection
+
+    from .classes.models import TrainingClass
+    from .demo.scale import AlreadyGenerated, generate, summary
+
+    if TrainingClass._meta.db_table not in connection.introspection.table_names():
+        return _error("数据库尚未建表：请先运行 jineng manage migrate")
+    try:
+        counts = generate(scale=args.scale, year=args.year, seed=args.seed, out=sys.stderr)
+    except AlreadyGenerated as exc:
+        sys.stderr.write(f"jineng: {exc}\n")
+        return EXIT_BLOCK
+    sys.stdout.write(f"已生成{'全市' if args.scale == 'city' else '全省'}规模演示数据（{args.year} 年）：\n")
+    sys.stdout.write(summary(counts))
+    return EXIT_OK
+
+
 def cmd_manage(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jineng.settings")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["jineng manage", *argv])
+    return EXIT_OK
+
+
+def cmd_bulletin(args: argparse.Namespace) -> int:
+    """A bulletin of the plan's progress (jineng.targets.bulletin) as XLSX or PDF: read as a
+    city-level reader unless --as names one; exit 0 when written, 2 on unusable arguments."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jineng.settings")
+    from django.apps import apps
+
+    if not apps.ready:
+        import django
+
+        django.setup()
+    from django.db import DatabaseError
+
+    from .accounts.models import Role, User
+    from .registry.models import OrgUnit
+    from .targets import bulletin
+
+    if not args.period:
+        return _error("请用 --period 指定通报期间（如 2023-06）")
+    fmt = args.format.strip().lower()
+    if fmt not in bulletin.FORMATS:
+        return _error(f"格式“{args.format}”无法识别，应为 xlsx 或 pdf")
+    try:
+        kind = bulletin.normalize_kind(args.kind)
+        bulletin.parse_period(args.period, kind)
+    except ValueError as exc:
+        return _error(str(exc))
+    try:
+        if args.as_user:
+            reader = User.objects.filter(username=args.as_user, is_active=True).first()
+            if reader is None:
+                return _error(f"没有用户名为 {args.as_user} 的有效用户")
+        else:
+            reader = (
+                User.objects.filter(is_active=True, role__in=(Role.CITY_HR, Role.LEADER), org__kind=OrgUnit.Kind.CITY)
+                .order_by("id")
+                .first()
+            )
+            if reader is None:
+                return _error("没有可用的市级账号（市人社局审核人或领导）：请先建立账号，或用 --as 指定用户")
+    except DatabaseError as exc:
+        return _error(f"无法读取数据库（是否已运行 jineng manage migrate？）：{exc}")
+    try:
+        made = bulletin.build(reader, kind=kind, period=args.period)
+    except bulletin.NoReach:
+        return _error(f"用户 {reader.username}（{reader.role_label}）无权查阅目标任务进度通报")
+    except ValueError as exc:
+        return _error(str(exc))
+    except DatabaseError as exc:
+        return _error(f"无法读取数据库（是否已运行 jineng manage migrate？）：{exc}")
+    path = Path(args.output) if args.output else Path.cwd()
+    if path.is_dir():
+        path = path / made.filename(fmt)
+    try:
+        _write_atomically(path, bulletin.render(made, fmt))
+    except OSError as exc:
+        return _error(f"无法写入 {path}：{exc.strerror}")
+    if made.overview.refreshed_at is None:
+        sys.stderr.write(f"jineng: {made.year} 年的进度数据尚未汇总，通报中的完成数为 0\n")
+    sys.stdout.write(f"{path}\n{made.title}\n{made.summary}\n")
     return EXIT_OK
 
 
@@ -245,6 +334,15 @@ def build_parser() -> argparse.ArgumentParser:
     plan_check.add_argument("--plan", default="xuchang-2023")
     plan_check.set_defaults(handler=cmd_plan_check)
 
+    kinds = "weekly（周调度）、monthly（月通报）、quarterly（季讲评）、half-year（半年督导）、year（全年总结）"
+    bull = sub.add_parser("bulletin", help="生成目标任务进度通报（XLSX 或 PDF）：表格、图表与通报摘要")
+    bull.add_argument("--period", metavar="PERIOD", help="通报期间：2023-06、2023-W23、2023-Q2、2023-H1、2023 或日期")
+    bull.add_argument("--kind", default="monthly", metavar="KIND", help=f"通报类型：{kinds}（默认 monthly）")
+    bull.add_argument("--format", default="xlsx", metavar="FORMAT", help="xlsx 或 pdf（默认 xlsx）")
+    bull.add_argument("--output", metavar="FILE", help="写入文件（默认：当前目录下的“通报-期间-类型.格式”）")
+    bull.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户的查阅范围生成（默认：市级账号）")
+    bull.set_defaults(handler=cmd_bulletin)
+
     online = sub.add_parser("audit-online", help="核查线上学习日志（快进、多窗口、弹窗、活体、顺序、拍照、平台）")
     online.add_argument("events", metavar="EVENTS", help="学习日志：CSV（含表头）、JSON Lines 或 Parquet，可为 .gz")
     online.add_argument(
@@ -257,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     online.add_argument("--out", metavar="FILE", help="写入文件（先写临时文件再改名，出错时不留半个文件）")
     online.add_argument("--policy", metavar="NAME", help="指定政策（默认：最早事件当日生效的政策）")
     online.set_defaults(handler=cmd_audit_online)
+
+    demo = sub.add_parser("demo", help="生成规模演示数据（全市约12万人次，全省约300万人次），写入当前配置的数据库")
+    demo.add_argument("--scale", choices=("city", "province"), required=True, help="city：全市规模；province：全省规模")
+    demo.add_argument("--year", type=int, default=2023, help="计划年度（默认 2023）")
+    demo.add_argument("--seed", type=int, default=2023, help="随机种子：相同种子生成相同数据（默认 2023）")
+    demo.set_defaults(handler=cmd_demo)
 
     sub.add_parser("manage", help="Django 管理命令（migrate、runserver、createsuperuser…）", add_help=False)
     return parser

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "jineng.assessment",
     "jineng.subsidy",
     "jineng.vouchers",
+    "jineng.targets",
     "jineng.audit",
     "jineng.policy",
     "jineng.web",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("assessment/", include("jineng.assessment.urls")),
     path("subsidy/", include("jineng.subsidy.urls")),
     path("vouchers/", include("jineng.vouchers.urls")),
+    path("targets/", include("jineng.targets.urls")),
     path("public/", include("jineng.subsidy.public_urls")),
     path("supervision/videos/expiring/", supervision_views.videos_expiring, name="videos-expiring"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -39,6 +39,7 @@ from jineng.classes.services import (
 )
 from jineng.demo.money import seed_money
 from jineng.demo.online import seed_online
+from jineng.demo.targets import seed_targets
 from jineng.online.models import OnlineResult
 from jineng.registry.models import (
     AuditProblem,
@@ -1046,6 +1047,7 @@ def seed_demo(*, password: str, say: Say = lambda _: None) -> list[DemoAccount]:
     else:
         _seed_classes(institutions, users, rosters, say)
         seed_money(users, say)
+    seed_targets(users, say)
     return list(ACCOUNTS)
 
 

@@ -87,6 +87,8 @@ class Parameters:
     publicity_county_min: int = 0
     publicity_member_min: int = 0
     reporting_cadence: tuple[str, ...] = ()
+    # How far below time progress a target may be and still show amber rather than red.
+    progress_amber_gap: Decimal = Decimal(0)
 
 
 # The defaults above exist only so the dataclass can be declared; the loader requires every key.
