@@ -15,11 +15,12 @@ assigned outside `jineng.subsidy.workflow`.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from jineng.money import money_field
 
 
 class ClaimState(models.TextChoices):
@@ -46,11 +47,6 @@ class FundSource(models.TextChoices):
     OTHER = "other", "其他资金"
 
 
-def money(verbose_name: str, **options: Any) -> models.DecimalField:
-    """Yuan to the fen (Decimal, never float): up to 999,999,999,999.99."""
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **options)
-
-
 class SubsidyClaim(models.Model):
     code = models.CharField("申请编号", max_length=32, unique=True)
     # One claim per class: a second application for the same class is the first one (idempotent),
@@ -71,7 +67,7 @@ class SubsidyClaim(models.Model):
     bank_account = models.CharField("银行账号", max_length=32)
     trainees = models.PositiveIntegerField("花名册人数", default=0)
     payable_count = models.PositiveIntegerField("申请补贴人数", default=0)
-    amount = money("申请补贴金额（元）", default=Decimal("0.00"))
+    amount = money_field("申请补贴金额（元）", default=Decimal("0.00"))
     policy = models.CharField("政策", max_length=40, default="")
     computed_at = models.DateTimeField("核算时间", null=True, blank=True)
     committed = models.BooleanField("已签署申请承诺", default=False)
@@ -127,7 +123,7 @@ class ClaimLine(models.Model):
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
     row = models.PositiveIntegerField("序号")
     payable = models.BooleanField("可补贴")
-    amount = money("补贴金额（元）")
+    amount = money_field("补贴金额（元）")
     standard = models.CharField("补贴标准", max_length=40, blank=True, default="")
     certificate = models.ForeignKey(
         "assessment.CertificateRecord",
@@ -170,7 +166,7 @@ class ClaimStep(models.Model):
     at = models.DateTimeField("时间")
     opinion = models.TextField("意见", blank=True, default="")
     claim_version = models.PositiveIntegerField("申请版本")
-    amount = money("当时金额（元）")
+    amount = money_field("当时金额（元）")
     payable_count = models.PositiveIntegerField("当时补贴人数")
 
     class Meta:
@@ -240,7 +236,7 @@ class FinanceBatch(models.Model):
     version = models.PositiveIntegerField("版本", default=1, editable=False)
     claims_count = models.PositiveIntegerField("申请数")
     persons = models.PositiveIntegerField("补贴人数")
-    amount = money("金额（元）")
+    amount = money_field("金额（元）")
     pushed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="推送人", on_delete=models.PROTECT, related_name="+"
     )
@@ -282,7 +278,7 @@ class Disbursement(models.Model):
     claim = models.OneToOneField(SubsidyClaim, on_delete=models.PROTECT, related_name="disbursement")
     idempotency_key = models.CharField("幂等键", max_length=64, unique=True)
     request_digest = models.CharField("请求摘要", max_length=64)
-    amount = money("拨付金额（元）")
+    amount = money_field("拨付金额（元）")
     paid_on = models.DateField("拨付日期")
     bank_reference = models.CharField("银行流水号", max_length=64, unique=True)
     fund_source = models.CharField("资金来源", max_length=24, choices=FundSource.choices)
@@ -308,7 +304,7 @@ class PaymentLine(models.Model):
     line = models.OneToOneField(ClaimLine, on_delete=models.PROTECT, related_name="payment")
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
     training_class = models.ForeignKey("classes.TrainingClass", on_delete=models.PROTECT, related_name="+")
-    amount = money("金额（元）")
+    amount = money_field("金额（元）")
 
     class Meta:
         verbose_name = "拨付明细"
@@ -327,7 +323,7 @@ class Clawback(models.Model):
     """收缴 (SUB-CLAWBACK): money recovered from a payment found later to break a rule."""
 
     payment = models.ForeignKey(PaymentLine, on_delete=models.PROTECT, related_name="clawbacks")
-    amount = money("收缴金额（元）")
+    amount = money_field("收缴金额（元）")
     rule = models.CharField("违反规则", max_length=32)
     reason = models.TextField("原因")
     reference = models.CharField("收缴凭证号", max_length=64)

@@ -8,16 +8,11 @@ holder's person row links it to a name.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-
-def money(verbose_name: str, **options: Any) -> models.DecimalField:
-    """Yuan to the fen (Decimal, never float)."""
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **options)
+from jineng.money import money_field
 
 
 class VoucherBatch(models.Model):
@@ -86,7 +81,7 @@ class Voucher(models.Model):
         blank=True,
         related_name="+",
     )
-    value = money("兑现金额（元）", null=True, blank=True)
+    value = money_field("兑现金额（元）", null=True, blank=True)
     valued_at = models.DateTimeField("兑现时间", null=True, blank=True)
 
     class Meta:
