@@ -38,6 +38,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ImproperlyConfigured(f"环境变量 {name} 的值 {raw!r} 无效：应为不小于 {minimum} 的整数")
+    return value
+
+
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 
@@ -123,6 +136,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jineng.accounts.security.IdleLogoutMiddleware",
+    "jineng.accounts.security.PasswordAgeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -166,6 +181,23 @@ STATIC_ROOT = DATA_DIR / "static"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Login and session security (MLPS 2.0 level 3, 8.1.4.1; see docs/decisions.md).
+AUTHENTICATION_BACKENDS = ["jineng.accounts.security.LockoutBackend"]
+JINENG_LOGIN_MAX_FAILURES = env_int("JINENG_LOGIN_MAX_FAILURES", 5, minimum=1)
+JINENG_LOGIN_FAILURE_WINDOW_MINUTES = 15
+JINENG_LOGIN_LOCK_MINUTES = env_int("JINENG_LOGIN_LOCK_MINUTES", 15, minimum=1)
+JINENG_SESSION_IDLE_MINUTES = env_int("JINENG_SESSION_IDLE_MINUTES", 30, minimum=1)
+# The database row expires with the idle limit too, so an idle session is gone server-side.
+SESSION_COOKIE_AGE = JINENG_SESSION_IDLE_MINUTES * 60
+JINENG_PASSWORD_MAX_AGE_DAYS = env_int("JINENG_PASSWORD_MAX_AGE_DAYS", 90)  # 0: no periodic change
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "jineng.accounts.security.ComplexityValidator"},
+]
 
 # Where dated policy files are read from; a test or an administrator may point it elsewhere.
 JINENG_POLICY_DIR = os.environ.get("JINENG_POLICY_DIR", "") or None

@@ -26,6 +26,16 @@ urlpatterns = [
     path("supervision/videos/expiring/", supervision_views.videos_expiring, name="videos-expiring"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
+        name="password_change_done",
+    ),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

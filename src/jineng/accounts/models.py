@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from jineng.registry.models import Institution, OrgUnit  # noqa: F401
@@ -57,10 +58,16 @@ class User(AbstractUser):
         blank=True,
         related_name="accounts",
     )
+    # Rows created without set_password (demo seeding, fixtures) start their password's age now.
+    password_changed_at = models.DateTimeField("密码修改时间", default=timezone.now)
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
     @property
     def display_name(self) -> str:
@@ -92,3 +99,41 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prefix}…）"
+
+
+class LoginAttempt(models.Model):
+    """One try at the login form, kept to lock a username after repeated failures.
+
+    `username` is what was typed, known account or not, so the lock does not tell an attacker
+    which accounts exist. `locked` marks a try refused because the name was locked: it is not a
+    failure of its own, or a steady stream of tries would keep the lock on forever.
+    """
+
+    username = models.CharField("用户名", max_length=150)
+    ip = models.GenericIPAddressField("来源 IP", null=True, blank=True)
+    at = models.DateTimeField("时间", default=timezone.now)
+    ok = models.BooleanField("成功", default=False)
+    locked = models.BooleanField("锁定期内被拒", default=False)
+
+    class Meta:
+        verbose_name = "登录尝试"
+        verbose_name_plural = "登录尝试"
+        indexes = [models.Index(fields=["username", "at"], name="login_attempt_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {'成功' if self.ok else '失败'}"
+
+
+class UserSession(models.Model):
+    """Which sessions belong to which user, so disabling a user can end every one of them."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="web_sessions", verbose_name="用户")
+    session_key = models.CharField("会话", max_length=40, unique=True)
+    created_at = models.DateTimeField("登录时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "用户会话"
+        verbose_name_plural = "用户会话"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.session_key[:6]}…"

@@ -1,4 +1,4 @@
-"""Account writes: API tokens for institution systems.
+"""Account writes: API tokens for institution systems; disabling a user.
 
 A token is shown once, when issued; only its SHA-256 digest and an 8-character prefix (to tell
 tokens apart in lists) are stored. Issuing and revoking are audited, never with the token itself.
@@ -101,4 +101,31 @@ def token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
         note=f"用户 {locked.user.username} 的令牌 {locked.prefix}…",
     )
     token.revoked_at = locked.revoked_at
+    return locked
+
+
+# Disabling an account is an access-control matter for the security administrator; the system
+# administrator who keeps accounts may do it too.
+USER_DISABLERS = frozenset({Role.SECURITY_ADMIN, Role.SYS_ADMIN})
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: User, note: str = "") -> User:
+    """Disable `user`: every web session of theirs ends and their API tokens stop working.
+
+    The sessions end in the post_save receiver of jineng.accounts.security, so disabling from the
+    admin does the same; this service adds the permission check and the audit row.
+    """
+    if not actor.is_active or actor.role not in USER_DISABLERS:
+        raise NotPermitted("只有安全管理员或系统管理员可以停用账号")
+    if actor.pk == user.pk:
+        raise NotPermitted("不能停用自己的账号")
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_active:
+        user.is_active = False
+        return locked
+    locked.is_active = False
+    locked.save(update_fields=["is_active"])
+    audit_record(actor=actor, event="user.deactivate", obj=locked, changes={"is_active": (True, False)}, note=note)
+    user.is_active = False
     return locked

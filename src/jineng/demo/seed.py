@@ -684,6 +684,8 @@ def _seed_accounts(password: str, institutions: dict[str, Institution], worker: 
                 "is_superuser": account.superuser,
                 "is_active": True,
                 "password": hashed,
+                # The demo's password is public and fixed: it is not made to expire on a demo install.
+                "password_changed_at": timezone.now(),
             },
         )
         users[account.username] = user
