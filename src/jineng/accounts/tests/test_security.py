@@ -27,7 +27,6 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "Xuchang-考核-2023"
 WRONG = "not-the-password"
-URLS = "jineng.accounts.tests.security_urls"
 
 
 class Clock:
@@ -290,7 +289,6 @@ def test_set_password_stamps_the_change_time(alice: User, clock: Clock) -> None:
 
 
 def test_an_old_password_sends_the_user_to_the_change_page(alice: User, settings: Any) -> None:
-    settings.ROOT_URLCONF = URLS
     client = Client()
     log_in(client, "alice", PASSWORD)
     assert client.get("/classes/").status_code == 200
@@ -311,7 +309,6 @@ def test_an_old_password_sends_the_user_to_the_change_page(alice: User, settings
 
 
 def test_eighty_nine_days_pass_and_zero_turns_the_rule_off(alice: User, settings: Any) -> None:
-    settings.ROOT_URLCONF = URLS
     client = Client()
     log_in(client, "alice", PASSWORD)
     User.objects.filter(pk=alice.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=89))
