@@ -138,6 +138,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "jineng.accounts.security.IdleLogoutMiddleware",
     "jineng.accounts.security.PasswordAgeMiddleware",
+    "jineng.accounts.security.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

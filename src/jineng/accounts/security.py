@@ -15,6 +15,7 @@ sessions ended when a user is disabled, password complexity and periodic change.
   is gone on the server too.
 - `PasswordAgeMiddleware` sends a user whose password is older than `JINENG_PASSWORD_MAX_AGE_DAYS`
   to the password change page (0 turns it off).
+- `NoStoreMiddleware` marks every answer that may carry personal data `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
@@ -298,3 +299,20 @@ class ComplexityValidator:
 
     def get_help_text(self) -> str:
         return f"密码须至少包含大写字母、小写字母、数字、符号中的 {self.min_classes} 类"
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer that may carry personal data: any page a signed-in
+    user reads and every API answer (a token client's too), so no browser or proxy keeps a copy of
+    a roster, a claim or a resident ID. Static files and the anonymous public pages stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"  # HTTP/1.0 caches
+        return response

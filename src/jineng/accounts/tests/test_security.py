@@ -322,3 +322,14 @@ def test_an_old_password_does_not_block_a_token_client(alice: User) -> None:
     _, token = token_issue(user=alice, actor=alice, name="机构教务系统")
     User.objects.filter(pk=alice.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=900))
     assert Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/classes").status_code == 200
+
+
+def test_pages_and_api_answers_with_personal_data_are_not_stored_by_caches(alice: User) -> None:
+    client = Client()
+    client.force_login(alice)
+    for path in ("/classes/", "/todo/", "/api/v1/classes"):
+        answer = client.get(path)
+        assert answer.status_code == 200 and answer["Cache-Control"] == "no-store, private", path
+    anonymous = Client().get("/api/v1/classes")
+    assert anonymous.status_code == 401 and anonymous["Cache-Control"] == "no-store, private"
+    assert "no-store" not in Client().get("/public/notices/").get("Cache-Control", "")
