@@ -6,6 +6,8 @@ ImproperlyConfigured error naming the variable, never a silent default.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -83,6 +85,9 @@ def database_from_env() -> dict[str, object]:
 DATA_DIR = Path(os.environ.get("JINENG_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 
 DEBUG = env_bool("JINENG_DEBUG", False)
+# A production deployment: every secret must come from the environment (nothing generated into the
+# data directory), and the HTTPS-only settings of `manage.py check --deploy` apply.
+PRODUCTION = env_bool("JINENG_PRODUCTION", False)
 
 
 def _secret_key() -> str:
@@ -104,6 +109,39 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _data_key() -> bytes:
+    """The key that encrypts resident IDs, phones and bank accounts at rest (32 bytes, base64).
+
+    Kept apart from SECRET_KEY: rotating the session/CSRF key must not make personal data
+    unreadable, and a leaked SECRET_KEY must not decrypt it.
+    """
+    raw = os.environ.get("JINENG_DATA_KEY", "").strip()
+    if not raw:
+        if PRODUCTION:
+            raise ImproperlyConfigured(
+                "生产环境必须设置环境变量 JINENG_DATA_KEY（32 字节密钥的 base64，"
+                "可用 python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())' 生成）"
+            )
+        key_file = DATA_DIR / "data_key"
+        if key_file.exists():
+            raw = key_file.read_text(encoding="utf-8").strip()
+        else:
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            raw = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+            key_file.write_text(raw, encoding="utf-8")
+            key_file.chmod(0o600)
+    try:
+        key = base64.b64decode(raw.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ImproperlyConfigured("环境变量 JINENG_DATA_KEY 无效：应为 32 字节随机密钥的 base64 编码")
+    return key
+
+
+JINENG_DATA_KEY = _data_key()
 ALLOWED_HOSTS = env_list("JINENG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -192,6 +230,10 @@ JINENG_SESSION_IDLE_MINUTES = env_int("JINENG_SESSION_IDLE_MINUTES", 30, minimum
 # The database row expires with the idle limit too, so an idle session is gone server-side.
 SESSION_COOKIE_AGE = JINENG_SESSION_IDLE_MINUTES * 60
 JINENG_PASSWORD_MAX_AGE_DAYS = env_int("JINENG_PASSWORD_MAX_AGE_DAYS", 90)  # 0: no periodic change
+# A money step (finance sign-off, disbursement, clawback) needs the password (and the TOTP code,
+# where the role has one) re-entered within this many minutes.
+JINENG_REAUTH_MINUTES = env_int("JINENG_REAUTH_MINUTES", 5, minimum=1)
+JINENG_TOTP_ISSUER = os.environ.get("JINENG_TOTP_ISSUER", "").strip() or "许昌职业技能培训"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
