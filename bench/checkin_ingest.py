@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from roster_check import _copy, _libpq, _server_url, person_rows, say, without_secondary_indexes
+from roster_check import PERSON_COLUMNS, _copy, _libpq, _server_url, person_rows, say, without_secondary_indexes
 
 GOAL_RATE = 200_000
 GOAL_RATIO = 0.5
@@ -135,7 +135,7 @@ def load(sizes: dict[str, int]) -> None:
         with without_secondary_indexes(Person._meta.db_table):
             n = _copy(
                 Person._meta.db_table,
-                ["id", "id_number", "name", "phone", "category", "created_at"],
+                PERSON_COLUMNS,
                 person_rows(persons, now),
             )
             lap(f"人员 {n:,} 人（COPY）")

@@ -153,19 +153,38 @@ def _copy(table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> in
 # ── loading ───────────────────────────────────────────────────────────────────────────────────
 
 
+# The columns of person_rows: ID and phone sealed, the ID's keyed hash, as Person stores them.
+PERSON_COLUMNS = ["id", "id_number", "id_hash", "name", "phone", "category", "created_at"]
+
+
 def person_rows(persons: int, now: dt.datetime) -> Iterator[tuple[Any, ...]]:
+    from jineng.crypto import blind_indexes, encrypt_many
     from jineng.demo.seed import chinese_name, region_code
+    from jineng.registry.models import RIC_PURPOSE
     from jineng.testing import make_ric
 
     born_from = dt.date(1968, 1, 1)
     categories = ("unemployed", "migrant_worker", "poverty_relief", "graduate", "veteran", "other")
-    for pk in range(1, persons + 1):
-        i = pk - 1
-        area, rest = AREAS[i % len(AREAS)], i // len(AREAS)
-        birth = born_from + dt.timedelta(days=rest % BIRTH_DAYS)
-        number = make_ric(region_code(area, birth.year), birth, rest // BIRTH_DAYS)
-        phone = f"1{37 + i % 3}{i:08d}"[:11]
-        yield (pk, number, chinese_name(i), phone, categories[i % len(categories)], now)
+    chunk = 10_000
+    for first in range(1, persons + 1, chunk):
+        keys = range(first, min(first + chunk, persons + 1))
+        numbers, phones = [], []
+        for pk in keys:
+            i = pk - 1
+            area, rest = AREAS[i % len(AREAS)], i // len(AREAS)
+            birth = born_from + dt.timedelta(days=rest % BIRTH_DAYS)
+            numbers.append(make_ric(region_code(area, birth.year), birth, rest // BIRTH_DAYS))
+            phones.append(f"1{37 + i % 3}{i:08d}"[:11])
+        sealed = zip(
+            keys,
+            encrypt_many(numbers, purpose=RIC_PURPOSE),
+            blind_indexes(numbers, purpose=RIC_PURPOSE),
+            encrypt_many(phones, purpose="phone"),
+            strict=True,
+        )
+        for pk, number, key, phone in sealed:
+            i = pk - 1
+            yield (pk, number, key, chinese_name(i), phone, categories[i % len(categories)], now)
 
 
 def class_rows(classes: int, institutions: list[int], ctx: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -282,7 +301,7 @@ def load(sizes: dict[str, int]) -> None:
         with without_secondary_indexes(Person._meta.db_table):
             n = _copy(
                 Person._meta.db_table,
-                ["id", "id_number", "name", "phone", "category", "created_at"],
+                PERSON_COLUMNS,
                 person_rows(persons, now),
             )
             lap(f"人员 {n:,} 人（COPY）")

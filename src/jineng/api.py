@@ -6,16 +6,28 @@ so an institution's system can show it to its users as it is.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import math
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.params import functions as param
 
+from . import fastschema
+from .audit.context import API_ERROR_CODE
 from .classes.errors import ServiceError
+
+# Before any of the API's schemas is defined: they validate plain input without ninja's DjangoGetter.
+fastschema.install()
+
+
+logger = logging.getLogger(__name__)
 
 
 class FieldProblem(Schema):
@@ -49,6 +61,13 @@ WRITE_ERRORS: dict[int, type[ErrorOut]] = {
     409: RefusalOut,
     422: ErrorOut,
 }
+# The bulk endpoints' answer over their rate limit (jineng.ratelimit.BULK), with Retry-After.
+RATE_LIMITED: dict[int, type[ErrorOut]] = {429: ErrorOut}
+
+# The offset of every paged list. Unbounded, one past 2^63 reached the database as an integer it
+# cannot hold (PostgreSQL "bigint out of range", SQLite "datatype mismatch": a 500).
+MAX_OFFSET = 1_000_000_000
+Offset = Annotated[int, param.Query(ge=0, le=MAX_OFFSET, description="跳过的条数")]
 
 
 class ApiError(Exception):
@@ -68,6 +87,8 @@ api = NinjaAPI(
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    # The code tells the audit middleware a scope refusal (404 not_found) from any other 404.
+    setattr(request, API_ERROR_CODE, body.get("code"))
     return api.create_response(request, body, status=status)
 
 
@@ -97,6 +118,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, {"code": f"http_{exc.status_code}", "message": str(exc), "fields": []})
 
 
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    # A bulk endpoint over its rate limit (jineng.ratelimit.BULK); ninja adds Retry-After.
+    wait = f"请 {math.ceil(exc.wait)} 秒后再试" if exc.wait else "请稍后再试"
+    return _error(request, 429, {"code": "rate_limited", "message": f"调用过于频繁，{wait}", "fields": []})
+
+
 @api.exception_handler(ServiceError)
 def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     # A service's refusal: its status, code, Chinese message and fields; anything it adds
@@ -123,7 +151,27 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     )
 
 
+@api.exception_handler(DataError)
+@api.exception_handler(OverflowError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A value the database cannot take — an id or offset past 2^63 (PostgreSQL "bigint out of
+    # range", SQLite's OverflowError), a date past year 9999 — is the client's input, never the
+    # server's fault: a 422, not a 500. Each such answer is logged, since a field that reaches
+    # the database unchecked deserves its own validation.
+    logger.warning("值超出数据库范围：%s %s: %s", request.method, request.path, exc)
+    return _error(
+        request,
+        422,
+        {
+            "code": "value_out_of_range",
+            "message": "请求中有超出范围、无法处理的值（如过大的编号、页码偏移或日期）：请检查后重试",
+            "fields": [],
+        },
+    )
+
+
 def _register_routers() -> None:
+    from .accounts.api import router as accounts_router
     from .assessment.api import router as assessment_router
     from .audit.api import router as audit_router
     from .classes.api import router as classes_router
@@ -137,6 +185,7 @@ def _register_routers() -> None:
     from .vouchers.api import router as vouchers_router
 
     api.add_router("/", policy_router)
+    api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
     api.add_router("/", classes_router)
     api.add_router("/", audit_router)

@@ -362,6 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2023, help="随机种子：相同种子生成相同数据（默认 2023）")
     demo.set_defaults(handler=cmd_demo)
 
+    from .ops.cli import add_backup_commands  # argparse only: Django loads when a command runs
+
+    add_backup_commands(sub)
+
+    from .audit.cli import add_arguments as add_audit_commands  # argparse only, like the above
+
+    add_audit_commands(sub)
+
     sub.add_parser("manage", help="Django 管理命令（migrate、runserver、createsuperuser…）", add_help=False)
     return parser
 

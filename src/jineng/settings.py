@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -88,14 +89,29 @@ DEBUG = env_bool("JINENG_DEBUG", False)
 # A production deployment: every secret must come from the environment (nothing generated into the
 # data directory), and the HTTPS-only settings of `manage.py check --deploy` apply.
 PRODUCTION = env_bool("JINENG_PRODUCTION", False)
+if PRODUCTION and DEBUG:
+    # The debug page shows settings, SQL and local variables — personal data among them.
+    raise ImproperlyConfigured(
+        "生产环境（JINENG_PRODUCTION=true）不得设置 JINENG_DEBUG=true：调试页会泄露配置与个人数据"
+    )
 
 
 def _secret_key() -> str:
     key = os.environ.get("JINENG_SECRET_KEY", "").strip()
     if key:
-        if len(key) < 32:
-            raise ImproperlyConfigured("环境变量 JINENG_SECRET_KEY 过短：至少 32 个字符")
+        # Production asks what `check --deploy` asks (50 characters, not a repeated few); a local
+        # install keeps the older, shorter minimum.
+        minimum = 50 if PRODUCTION else 32
+        if len(key) < minimum or (PRODUCTION and len(set(key)) < 5):
+            raise ImproperlyConfigured(f"环境变量 JINENG_SECRET_KEY 过短：至少 {minimum} 个字符且不少于 5 种字符")
         return key
+    if PRODUCTION:
+        # Several workers or hosts must share one key, and a key generated into the data directory
+        # would silently differ between them (sessions and CSRF tokens failing at random).
+        raise ImproperlyConfigured(
+            "生产环境必须设置环境变量 JINENG_SECRET_KEY（至少 50 个字符，"
+            "可用 python -c 'import secrets;print(secrets.token_urlsafe(50))' 生成）"
+        )
     # Without a configured key, a per-installation key is generated once and kept in the data
     # directory (never in the repository), so sessions survive restarts of a local install.
     key_file = DATA_DIR / "secret_key"
@@ -142,7 +158,23 @@ def _data_key() -> bytes:
 
 
 JINENG_DATA_KEY = _data_key()
-ALLOWED_HOSTS = env_list("JINENG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+
+
+def _allowed_hosts() -> list[str]:
+    if not PRODUCTION:
+        return env_list("JINENG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+    hosts = env_list("JINENG_ALLOWED_HOSTS", [])
+    if not hosts:
+        raise ImproperlyConfigured(
+            "生产环境必须设置环境变量 JINENG_ALLOWED_HOSTS（站点域名，逗号分隔，如 jineng.example.gov.cn）"
+        )
+    if "*" in hosts:
+        # Any Host header accepted would let a forged host into absolute links the site builds.
+        raise ImproperlyConfigured("环境变量 JINENG_ALLOWED_HOSTS 在生产环境不得为 *：请列出站点的域名")
+    return hosts
+
+
+ALLOWED_HOSTS = _allowed_hosts()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -168,12 +200,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later step (audit, lockout, rate limits) sees the client's address, not nginx's.
+    "jineng.web.middleware.ForwardedClientMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "jineng.web.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before any view: a NUL character (PostgreSQL cannot take it) and an upload over its limit.
+    "jineng.inputs.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CSRF: a login POST refused for its token is not counted against the address.
+    "jineng.ratelimit.LoginRateLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refused requests, exports and clear-ID views audited; just inside authentication, so it sees
+    # the user and every answer the layers below give (jineng.audit.middleware).
+    "jineng.audit.middleware.AuditMiddleware",
     "jineng.accounts.security.IdleLogoutMiddleware",
     "jineng.accounts.security.PasswordAgeMiddleware",
     "jineng.accounts.security.NoStoreMiddleware",
@@ -194,6 +237,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -215,7 +259,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Where collectstatic puts the files nginx serves (docs/deploy.md).
+STATIC_ROOT = Path(os.environ.get("JINENG_STATIC_ROOT", "").strip() or DATA_DIR / "static")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -234,6 +279,27 @@ JINENG_PASSWORD_MAX_AGE_DAYS = env_int("JINENG_PASSWORD_MAX_AGE_DAYS", 90)  # 0:
 # where the role has one) re-entered within this many minutes.
 JINENG_REAUTH_MINUTES = env_int("JINENG_REAUTH_MINUTES", 5, minimum=1)
 JINENG_TOTP_ISSUER = os.environ.get("JINENG_TOTP_ISSUER", "").strip() or "许昌职业技能培训"
+# Role values spelled out because settings cannot import the models; a test keeps them equal to Role.
+ROLE_VALUES = (
+    *("institution_clerk", "evaluator", "dept_reviewer", "area_hr", "city_hr", "finance"),
+    *("worker", "leader", "sys_admin", "audit_admin", "security_admin"),
+)
+
+
+def _totp_roles() -> list[str]:
+    default = ["dept_reviewer", "area_hr", "city_hr", "finance", "sys_admin", "audit_admin", "security_admin"]
+    roles = env_list("JINENG_TOTP_ROLES", default)
+    unknown = [r for r in roles if r not in ROLE_VALUES]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"环境变量 JINENG_TOTP_ROLES 含未知角色 {', '.join(unknown)}：可选 {', '.join(ROLE_VALUES)}"
+        )
+    return roles
+
+
+# Users of these roles log in with a TOTP code as well as the password (MLPS 8.1.4.1 d); an empty
+# value (JINENG_TOTP_ROLES=) turns the second factor off.
+JINENG_TOTP_ROLES = _totp_roles()
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -245,7 +311,113 @@ AUTH_PASSWORD_VALIDATORS = [
 # Where dated policy files are read from; a test or an administrator may point it elsewhere.
 JINENG_POLICY_DIR = os.environ.get("JINENG_POLICY_DIR", "") or None
 
+# Uploads (jineng.tabular, jineng.inputs): a list file (花名册, 考核结果, 发放名单, class document) is
+# refused over JINENG_UPLOAD_MAX_MB before it is read; an institution's offline check-in records run
+# to a million rows (supervision.ingest), so they have their own, larger limit. Multipart bodies
+# over the limit are refused from Content-Length, before Django streams them to disk.
+JINENG_UPLOAD_MAX_MB = env_int("JINENG_UPLOAD_MAX_MB", 20, minimum=1)
+JINENG_CHECKIN_IMPORT_MAX_MB = env_int("JINENG_CHECKIN_IMPORT_MAX_MB", 256, minimum=1)
+# Bodies that are not files (JSON, forms): a device's push of 5,000 check-ins is under 1 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # a larger upload is spooled to a temporary file
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 5  # every upload form sends one file
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# ── HTTPS and security headers (`manage.py check --deploy` is clean in production; docs/deploy.md) ──
+# nginx terminates TLS and says so in X-Forwarded-Proto; X-Forwarded-For carries the client's address
+# (jineng.web.middleware.ForwardedClientMiddleware). Never set this without a proxy that overwrites
+# both headers: a client could then claim HTTPS or any address.
+JINENG_BEHIND_PROXY = env_bool("JINENG_BEHIND_PROXY", False)
+if JINENG_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Secure cookies and the HTTPS redirect only in production: a local install is served over plain HTTP.
+SECURE_SSL_REDIRECT = PRODUCTION
+# A load balancer's or monitor's probe over plain HTTP on the internal address still gets its answer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = env_int("JINENG_HSTS_SECONDS", 31_536_000) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("JINENG_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("JINENG_HSTS_PRELOAD", True)
+# Turning either off is the operator's recorded choice (a shared parent domain with HTTP-only
+# hosts; no wish to be on the browsers' preload list), so the deploy check need not repeat it.
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for check, chosen_off in (
+        ("security.W005", "JINENG_HSTS_INCLUDE_SUBDOMAINS" in os.environ and not SECURE_HSTS_INCLUDE_SUBDOMAINS),
+        ("security.W021", "JINENG_HSTS_PRELOAD" in os.environ and not SECURE_HSTS_PRELOAD),
+    )
+    if chosen_off
+]
+
+
+def _origins(name: str) -> list[str]:
+    origins = env_list(name, [])
+    for origin in origins:
+        if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+            raise ImproperlyConfigured(
+                f"环境变量 {name} 的值 {origin!r} 无效：应形如 https://jineng.example.gov.cn（含协议，不含路径）"
+            )
+    return origins
+
+
+# Only needed when forms are posted from another origin than the site's own (e.g. a second domain).
+CSRF_TRUSTED_ORIGINS = _origins("JINENG_CSRF_TRUSTED_ORIGINS")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content Security Policy (Django's own middleware): scripts and styles only from /static/ or
+# carrying the request's nonce, no inline handlers or style attributes, nothing from other hosts
+# (ECharts and htmx are vendored). In every mode, so a violation shows up in development and tests.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    # The admin's change list carries one nonced <style>; the site's own pages use app.css only.
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# Sent by jineng.web.middleware.PermissionsPolicyMiddleware: no page needs these browser features.
+JINENG_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def cache_from_env() -> dict[str, object]:
+    """Redis through JINENG_CACHE_URL (shared by every worker); otherwise memory of each process."""
+    url = os.environ.get("JINENG_CACHE_URL", "").strip()
+    if not url or url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jineng"}
+    if url.split("://", 1)[0] not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"环境变量 JINENG_CACHE_URL 的值 {url!r} 无效：应形如 redis://127.0.0.1:6379/0（或 rediss://、unix://、locmem://）"
+        )
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "jineng",
+        # A Redis that hangs must not hang logins: the limiter gives up after a second and lets
+        # the request through (jineng.ratelimit), the lockout in the database still applies.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+
+
+CACHES = {"default": cache_from_env()}
+
+# Rate limits (jineng.ratelimit): fixed windows of JINENG_RATE_WINDOW_SECONDS; 0 turns a limit off.
+# Counted in the cache above — with several workers set JINENG_CACHE_URL, or each worker counts alone.
+JINENG_RATE_WINDOW_SECONDS = env_int("JINENG_RATE_WINDOW_SECONDS", 60, minimum=1)
+JINENG_RATE_LOGIN_PER_IP = env_int("JINENG_RATE_LOGIN_PER_IP", 10)
+# Above the lockout threshold (JINENG_LOGIN_MAX_FAILURES): the lockout answers first; this bounds the
+# rows a locked username being hammered would write (each attempt is recorded and audited).
+JINENG_RATE_LOGIN_PER_USERNAME = env_int("JINENG_RATE_LOGIN_PER_USERNAME", 10)
+JINENG_RATE_BULK = env_int("JINENG_RATE_BULK", 60)
+
+# A failed variable lookup in a template logs the whole template context at DEBUG, rosters and
+# clear IDs with it: that logger never goes below INFO, whatever level the other logs run at.
+LOGGING = {"version": 1, "disable_existing_loggers": False, "loggers": {"django.template": {"level": "INFO"}}}

@@ -13,7 +13,7 @@ from typing import Any
 from stdnum.cn import ric, uscc
 
 from jineng.accounts.models import Role, User
-from jineng.registry.models import Institution, InstitutionSpecialty, Occupation, OrgUnit, Person
+from jineng.registry.models import Institution, InstitutionSpecialty, Occupation, OrgUnit, Person, ric_key
 
 
 def make_ric(region: str, birth: dt.date, seq: int) -> str:
@@ -79,7 +79,9 @@ def user(
 def person(index: int, *, region: str = "411081", name: str | None = None) -> Person:
     birth = dt.date(1990, 1, 1) + dt.timedelta(days=index % 6000)  # 禹州 (411081) exists from 1988
     number = make_ric(region, birth, index // 6000 + index)  # unique for the first 6,000,000 indexes
-    obj, _ = Person.objects.get_or_create(id_number=number, defaults={"name": name or f"学员{index:04d}"})
+    obj, _ = Person.objects.get_or_create(
+        id_hash=ric_key(number), defaults={"id_number": number, "name": name or f"学员{index:04d}"}
+    )
     return obj
 
 
@@ -192,3 +194,43 @@ def enroll(cls: Any, persons: list[Person], *, questionnaire: dict[str, bool] | 
             for i, p in enumerate(persons, start=1)
         ]
     )
+
+
+# ── the second factor and re-authentication (jineng.accounts.otp, .security) ────────────────────
+
+# A fixed TOTP secret for tests (base32); the demo has its own (jineng.demo.seed.DEMO_TOTP_SECRET).
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_enrol(account: User, secret: str = TEST_TOTP_SECRET) -> str:
+    """Give `account` a confirmed authenticator with `secret`; returns the secret."""
+    from django.utils import timezone
+
+    from jineng.accounts.models import TotpDevice
+
+    TotpDevice.objects.update_or_create(
+        user=account, defaults={"secret": secret, "confirmed_at": timezone.now(), "last_used_step": None}
+    )
+    return secret
+
+
+def totp_code(account: User) -> str:
+    """A code `account`'s authenticator accepts now, and has not accepted before."""
+    from jineng.accounts.models import TotpDevice
+    from jineng.accounts.otp import code_now
+
+    device = TotpDevice.objects.get(user=account)
+    return code_now(device.secret, after=device.last_used_step)
+
+
+def reauthenticate(client: Any) -> None:
+    """Stamp a signed-in test client's session as re-authenticated now, as POST /api/v1/auth/reauth
+    with the right password and code would (tests of money steps that are not about re-authentication)."""
+    from django.contrib.auth import SESSION_KEY
+    from django.utils import timezone
+
+    from jineng.accounts.security import REAUTH_AT
+
+    session = client.session
+    session[REAUTH_AT] = [str(session[SESSION_KEY]), int(timezone.now().timestamp())]
+    session.save()

@@ -8,7 +8,8 @@ Both authenticate to the same `User`, so one set of scope rules (the selectors) 
   (a cross-site page cannot set that header, so such a request is no CSRF risk).
 - `TokenAuth`: `Authorization: Bearer <token>`. Only the token's SHA-256 is stored
   (`ApiToken.digest`); revoked tokens and inactive users are refused; `last_used_at` is written
-  at most once a minute per token.
+  at most once a minute per token. Users whose role logs in with TOTP (`otp.totp_required`) are
+  refused: the token would be a way around their second factor.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from jineng.classes.errors import ServiceError
 from jineng.ids import mask_ric
 
 from .models import ApiToken, User
+from .otp import totp_required
+from .token_lookup import token_user
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -81,21 +84,25 @@ class TokenAuth(HttpBearer):
         token = token.strip()
         if not token or len(token) > 200:
             return None
-        found = (
-            ApiToken.objects.select_related("user", "user__org", "user__institution")
-            .filter(digest=token_digest(token), revoked_at__isnull=True)
-            .first()
-        )
-        if found is None or not found.user.is_active:
+        # One prepared statement, not the ORM's select_related compiled afresh on every request.
+        found = token_user(token_digest(token))
+        if found is None:
+            return None
+        token_id, last_used_at, user = found
+        if not user.is_active:
+            return None
+        if totp_required(user):
+            # A token is one factor: a reviewer, finance or an administrator must come through the
+            # two-factor login, not around it (tokens are for institutions' systems).
             return None
         now = timezone.now()
-        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+        if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
             # Conditional, so concurrent requests within the minute write once between them.
-            ApiToken.objects.filter(pk=found.pk).filter(
+            ApiToken.objects.filter(pk=token_id).filter(
                 Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
             ).update(last_used_at=now)
-        request.user = found.user
-        return found.user
+        request.user = user
+        return user
 
 
 AUTH: list[Any] = [SessionAuth(), TokenAuth()]

@@ -8,6 +8,9 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
+from jineng.audit.context import note_clear_ids
+from jineng.crypto import EncryptedTextField
+
 if TYPE_CHECKING:
     from jineng.registry.models import Institution, OrgUnit  # noqa: F401
 
@@ -79,7 +82,11 @@ class User(AbstractUser):
 
     @property
     def sees_clear_ids(self) -> bool:
-        return self.role in CLEAR_ID_ROLES
+        clear = self.role in CLEAR_ID_ROLES
+        if clear:
+            # Every view asks here before unmasking an ID: the request's pii.clear_view audit row.
+            note_clear_ids()
+        return clear
 
 
 class ApiToken(models.Model):
@@ -137,3 +144,27 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.session_key[:6]}…"
+
+
+class TotpDevice(models.Model):
+    """A user's TOTP authenticator (RFC 6238, 30-second steps, 6 digits): the second login factor.
+
+    The shared secret is stored encrypted (jineng.crypto), so a database dump does not hand out
+    everyone's second factor. `confirmed_at` is empty while the user is enrolling: the device only
+    counts once a code from it has been typed back. `last_used_step` is the time step of the last
+    code accepted; a code of that step or an earlier one is refused, so a code seen over someone's
+    shoulder cannot be used a second time within its window.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device", verbose_name="用户")
+    secret = EncryptedTextField("密钥", purpose="totp")
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
+    confirmed_at = models.DateTimeField("绑定时间", null=True, blank=True)
+    last_used_step = models.BigIntegerField("最近使用的时间步", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "动态口令设备"
+        verbose_name_plural = "动态口令设备"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{'已绑定' if self.confirmed_at else '绑定中'}"

@@ -16,6 +16,11 @@ sessions ended when a user is disabled, password complexity and periodic change.
 - `PasswordAgeMiddleware` sends a user whose password is older than `JINENG_PASSWORD_MAX_AGE_DAYS`
   to the password change page (0 turns it off).
 - `NoStoreMiddleware` marks every answer that may carry personal data `Cache-Control: no-store`.
+- The TOTP second factor is in `jineng.accounts.otp` (and the login view in `views`); a wrong code
+  is a failed login here like a wrong password (`login_failure_record`).
+- Re-authentication before a money step: `reauth_check` (API) and `reauth_posted` (pages) refuse
+  unless the session re-entered the password, and the TOTP code where the role has one, within
+  `JINENG_REAUTH_MINUTES` (`reauth_verify` stamps it).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from jineng.audit.services import audit_record
+from jineng.classes.errors import ServiceError
 
 from .models import LoginAttempt, User, UserSession
 
@@ -118,9 +124,59 @@ class LockoutBackend(ModelBackend):
             setattr(found, PASSWORD_CHECKED, True)
         return found
 
+    def get_user(self, user_id: Any) -> Any:
+        # The session's user on every request: its org and institution with it, since every scope
+        # check reads them (one statement instead of two or three).
+        user = User._default_manager.select_related("org", "institution").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
 
 def _local(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def login_refused_record(request: HttpRequest | None, username: str, until: dt.datetime) -> None:
+    """A try refused because `username` is locked: recorded, but not a failure of its own."""
+    ip = _client_ip(request)
+    account = User.objects.filter(username=username).first()
+    attempt = LoginAttempt.objects.create(username=username, ip=ip, at=timezone.now(), ok=False, locked=True)
+    audit_record(
+        actor=None,
+        event="auth.locked",
+        obj=account or attempt,
+        changes={"username": (None, username), "ip": (None, ip)},
+        note=f"账号锁定期内的登录被拒绝，锁定至 {_local(until)}",
+    )
+
+
+def login_failure_record(
+    request: HttpRequest | None,
+    username: str,
+    *,
+    event: str = "auth.login_failed",
+    note: str = "用户名或密码不正确",
+    actor: User | None = None,
+) -> dt.datetime | None:
+    """One failed try — a wrong password, a wrong TOTP code at login or at re-authentication — with
+    its audit row; they all count towards the one lock. Returns the lock's end when this failure
+    completes it."""
+    ip = _client_ip(request)
+    account = User.objects.filter(username=username).first()
+    attempt = LoginAttempt.objects.create(username=username, ip=ip, at=timezone.now(), ok=False)
+    about = {"username": (None, username), "ip": (None, ip)}
+    audit_record(actor=actor, event=event, obj=account or attempt, changes=about, note=note)
+    until = locked_until(username)
+    if until is not None:
+        if request is not None:
+            setattr(request, LOCKED_ATTR, until)
+        audit_record(
+            actor=actor,
+            event="auth.locked",
+            obj=account or attempt,
+            changes=about,
+            note=f"连续登录失败 {_max_failures()} 次，锁定至 {_local(until)}",
+        )
+    return until
 
 
 @receiver(user_login_failed)
@@ -128,36 +184,11 @@ def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequ
     username = _typed_username(credentials.get(User.USERNAME_FIELD))
     if not username:
         return
-    ip = _client_ip(request)
-    account = User.objects.filter(username=username).first()
     refused_until = getattr(request, LOCKED_ATTR, None) if request is not None else None
-    attempt = LoginAttempt.objects.create(
-        username=username, ip=ip, at=timezone.now(), ok=False, locked=refused_until is not None
-    )
-    about = {"username": (None, username), "ip": (None, ip)}
     if refused_until is not None:
-        audit_record(
-            actor=None,
-            event="auth.locked",
-            obj=account or attempt,
-            changes=about,
-            note=f"账号锁定期内的登录被拒绝，锁定至 {_local(refused_until)}",
-        )
+        login_refused_record(request, username, refused_until)
         return
-    audit_record(
-        actor=None, event="auth.login_failed", obj=account or attempt, changes=about, note="用户名或密码不正确"
-    )
-    until = locked_until(username)
-    if until is not None:
-        if request is not None:
-            setattr(request, LOCKED_ATTR, until)
-        audit_record(
-            actor=None,
-            event="auth.locked",
-            obj=account or attempt,
-            changes=about,
-            note=f"连续登录失败 {_max_failures()} 次，锁定至 {_local(until)}",
-        )
+    login_failure_record(request, username)
 
 
 @receiver(user_logged_in)
@@ -316,3 +347,129 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store, private"
             response["Pragma"] = "no-cache"  # HTTP/1.0 caches
         return response
+
+
+# ── re-authentication before a money step ─────────────────────────────────────────────────────
+# A money step (finance's 初审/复核 of a batch, a disbursement, a clawback) is taken only by a
+# user who typed their password — and their TOTP code, where the role has one — within the last
+# JINENG_REAUTH_MINUTES: a browser left signed in, or a stolen session cookie, does not move money.
+# Views and API call the helpers below; nothing else decides whether the stamp is fresh.
+
+REAUTH_AT = "jineng_reauth_at"  # session: [user pk as a string, epoch seconds]
+REAUTH_PASSWORD = "reauth_password"  # the money-step forms' field names
+REAUTH_OTP = "reauth_otp"
+
+
+class ReauthRequired(ServiceError):
+    status = 403
+    code = "reauth_required"
+
+
+class ReauthFailed(ServiceError):
+    status = 403
+    code = "reauth_failed"
+
+
+class AccountLocked(ReauthFailed):
+    code = "account_locked"
+
+
+def _reauth_seconds() -> int:
+    return int(getattr(settings, "JINENG_REAUTH_MINUTES", 5)) * 60
+
+
+def _factors(user: Any) -> str:
+    from .otp import totp_required
+
+    return "登录密码" if isinstance(user, User) and not totp_required(user) else "密码与动态口令"
+
+
+def reauth_until(request: HttpRequest) -> dt.datetime | None:
+    """Until when the session's last re-authentication lets its user take a money step; None if never."""
+    user = getattr(request, "user", None)
+    stamp = request.session.get(REAUTH_AT)
+    if not isinstance(user, User) or not isinstance(stamp, list) or len(stamp) != 2:
+        return None
+    who, at = stamp
+    now = int(timezone.now().timestamp())
+    # A stamp of another user (a session reused after a login as someone else) or from the future
+    # (a clock set back) does not count.
+    if who != str(user.pk) or not isinstance(at, int) or at > now or now - at > _reauth_seconds():
+        return None
+    return dt.datetime.fromtimestamp(at + _reauth_seconds(), tz=dt.UTC)
+
+
+def reauth_verify(request: HttpRequest, *, user: User, password: str, otp: str = "") -> dt.datetime:
+    """Check the password (and the TOTP code when the role has one) typed again by the signed-in
+    user; stamp the session and audit `auth.reauth`. A wrong one is a failed login: it counts
+    towards the lock and is audited `auth.reauth_failed`. Returns the end of the new window."""
+    from .otp import confirmed_device, totp_consume, totp_required
+
+    username = user.get_username()
+    locked = locked_until(username)
+    if locked is not None:
+        setattr(request, LOCKED_ATTR, locked)
+        login_refused_record(request, username, locked)
+        raise AccountLocked(f"登录失败次数过多，账号已暂时锁定，请于 {_local(locked)}（北京时间）之后再试")
+    fields: list[dict[str, str]] = []
+    if not password or not user.check_password(password):
+        fields.append({"path": REAUTH_PASSWORD, "message": "登录密码：不正确"})
+    elif totp_required(user):
+        device = confirmed_device(user)
+        if device is None:
+            raise ReauthFailed(
+                "您的账号尚未绑定动态口令：请退出后重新登录，按提示绑定验证器 App",
+                [{"path": REAUTH_OTP, "message": "动态口令：尚未绑定验证器"}],
+            )
+        problem = totp_consume(device, otp)
+        if problem:
+            fields.append({"path": REAUTH_OTP, "message": f"动态口令：{problem}"})
+    if fields:
+        login_failure_record(
+            request,
+            username,
+            event="auth.reauth_failed",
+            note="资金操作前重新验证身份未通过：" + "；".join(f["message"] for f in fields),
+            actor=user,
+        )
+        raise ReauthFailed("身份验证未通过：" + "；".join(f["message"] for f in fields), fields)
+    now = int(timezone.now().timestamp())
+    request.session[REAUTH_AT] = [str(user.pk), now]
+    minutes = _reauth_seconds() // 60
+    audit_record(
+        actor=user,
+        event="auth.reauth",
+        obj=user,
+        changes={"ip": (None, _client_ip(request))},
+        note=f"资金操作前重新验证身份（{_factors(user)}），{minutes} 分钟内有效",
+    )
+    return dt.datetime.fromtimestamp(now + _reauth_seconds(), tz=dt.UTC)
+
+
+def _required(user: Any) -> ReauthRequired:
+    minutes = _reauth_seconds() // 60
+    return ReauthRequired(
+        f"财政签批、拨付、收缴等资金操作须在 {minutes} 分钟内重新验证身份：请先重新验证身份（{_factors(user)}）后再试"
+    )
+
+
+def reauth_check(request: HttpRequest) -> None:
+    """Refuse a money step (`ReauthRequired`, 403 `reauth_required`) unless the session re-authenticated
+    within the limit. For the API, whose callers stamp the session at POST /api/v1/auth/reauth."""
+    if reauth_until(request) is None:
+        raise _required(request.user)
+
+
+def reauth_posted(request: HttpRequest) -> None:
+    """The same for a money-step form, which carries the password and code fields itself: verify
+    them when the session is not fresh, then go on."""
+    if reauth_until(request) is not None:
+        # Still fresh: the fields are not needed, and the second post of a double click, which
+        # carries the same code again, must not be refused as a replayed code.
+        return
+    user = request.user
+    assert isinstance(user, User), "login_required runs first"
+    password, otp = request.POST.get(REAUTH_PASSWORD, ""), request.POST.get(REAUTH_OTP, "")
+    if not password and not otp.strip():
+        raise _required(user)
+    reauth_verify(request, user=user, password=password, otp=otp)

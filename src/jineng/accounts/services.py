@@ -16,6 +16,7 @@ from jineng.classes.errors import InvalidInput, NotPermitted
 
 from .auth import token_digest
 from .models import ApiToken, Role, User
+from .otp import totp_required
 
 PREFIX_LENGTH = 8
 NAME_MAX_LENGTH = 100
@@ -64,6 +65,11 @@ def token_issue(*, user: User, actor: User, name: str) -> tuple[ApiToken, str]:
         raise NotPermitted("只有安全管理员或用户本人可以为该用户签发 API 令牌")
     if not user.is_active:
         raise NotPermitted(f"用户 {user.username} 已停用，不能签发 API 令牌")
+    if totp_required(user):
+        raise NotPermitted(
+            f"用户 {user.username} 的角色（{user.role_label}）须以密码加动态口令登录，不能签发 API 令牌"
+            "（令牌供培训机构的业务系统使用）"
+        )
     name = name.strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(

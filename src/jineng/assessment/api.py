@@ -21,8 +21,9 @@ from jineng.accounts.models import User
 from jineng.classes.models import Certificate, ClassState, TrainingClass
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
 from jineng.policy.findings import Finding
+from jineng.ratelimit import BULK
 
-from ..api import READ_ERRORS, WRITE_ERRORS, ApiError
+from ..api import RATE_LIMITED, READ_ERRORS, WRITE_ERRORS, ApiError, Offset
 from . import selectors, services
 from .models import AssessmentPlan, AssessmentResult
 
@@ -31,7 +32,6 @@ router = Router(tags=["结业考核"], auth=AUTH)
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 
 _STATE_ZH = dict(AssessmentPlan.State.choices)
 _CERTIFICATE_ZH = dict(Certificate.choices)
@@ -40,7 +40,7 @@ _CERTIFICATE_ZH = dict(Certificate.choices)
 # ── schemas ───────────────────────────────────────────────────────────────────────────────────
 
 
-class FindingOut(Schema):
+class AssessmentFindingOut(Schema):
     rule: str = Field(description="规则编号（RULES.md）")
     outcome: str
     outcome_label: str
@@ -172,7 +172,7 @@ class LedgerOut(Schema):
     ended_on: dt.date
     due: dt.date = Field(description="台账录入截止日（结业后 15 日，ASM-LEDGER）")
     overdue: bool
-    finding: FindingOut | None
+    finding: AssessmentFindingOut | None
 
 
 class ClassAssessmentOut(Schema):
@@ -207,11 +207,11 @@ def _class(user: User, pk: int) -> TrainingClass:
     return cls
 
 
-def _finding(user: User, f: Finding) -> FindingOut:
+def _finding(user: User, f: Finding) -> AssessmentFindingOut:
     data = f.as_dict()
     if not user.sees_clear_ids:
         data = mask_ids(data)
-    return FindingOut(
+    return AssessmentFindingOut(
         rule=f.rule,
         outcome=str(f.outcome),
         outcome_label=OUTCOME_ZH.get(Outcome(f.outcome), str(f.outcome)),
@@ -363,7 +363,8 @@ def plan_detail(request: HttpRequest, plan_id: int) -> PlanDetail:
 @router.post(
     "/assessment/plans/{int:plan_id}/results",
     summary="录入考核结果与证书（评价机构；考核日及以后；整批校验，有错误行则不录入）",
-    response={200: PlanDetail, **WRITE_ERRORS},
+    response={200: PlanDetail, **WRITE_ERRORS, **RATE_LIMITED},
+    throttle=BULK,
 )
 def record_results(request: HttpRequest, plan_id: int, payload: list[ResultIn]) -> PlanDetail:
     user = api_user(request)

@@ -8,7 +8,6 @@ number is free, is the service's business (it has the plan's roster and the cert
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -219,6 +218,4 @@ def results_template_xlsx() -> bytes:
     choice.add(f"C2:C{MAX_ROWS + 1}")
     sheet.add_data_validation(choice)
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return tabular.xlsx_bytes(book)

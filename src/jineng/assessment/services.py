@@ -36,7 +36,7 @@ from jineng.policy.rules.assessment import (
     pooling_problems,
 )
 from jineng.policy.rules.supervision import sup_suspension_standing
-from jineng.registry.models import Institution
+from jineng.registry.models import Institution, ric_keys
 from jineng.supervision.selectors import class_policy, suspensions_for
 
 from . import results_io
@@ -645,7 +645,7 @@ def results_import(
     numbers = [r.id_number for r in parsed.rows]
     found: dict[str, list[Enrollment]] = defaultdict(list)
     for e in Enrollment.objects.select_related("person", "training_class").filter(
-        training_class__in=plan.classes.all(), person__id_number__in=numbers
+        training_class__in=plan.classes.all(), person__id_hash__in=list(ric_keys(numbers))
     ):
         found[e.person.id_number].append(e)
     results: list[ResultInput] = []

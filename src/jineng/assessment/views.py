@@ -9,7 +9,6 @@ is a 404. A refusal is shown with its rule ID and message. Form posts answer wit
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from jineng import tabular
 from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
 from jineng.classes.errors import RuleBlocked, ServiceError
@@ -40,7 +40,6 @@ from .models import AssessmentPlan
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 CLASS_TAB = "assessment"  # the tab key the class page uses for 结业考核
 _CODES = re.compile(r"[\s,，、;；]+")
 
@@ -136,9 +135,7 @@ def _plans_xlsx(rows: QuerySet[AssessmentPlan]) -> HttpResponse:
         row[2].number_format = "yyyy-mm-dd"
         row[11].number_format = "yyyy-mm-dd hh:mm"
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response = HttpResponse(tabular.xlsx_bytes(book), content_type=XLSX)
     name = f"考核计划-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response
@@ -266,9 +263,10 @@ def results_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if upload is None or not upload.size:
         refusal = {"message": "请选择要上传的考核结果文件（XLSX 或 CSV）", "fields": [], "rules": []}
         return render(request, "assessment/detail.html", _detail_context(user, plan, refusal=refusal), status=422)
-    if upload.size > MAX_UPLOAD_BYTES:
-        refusal = {"message": f"文件超过 {MAX_UPLOAD_BYTES // 1048576} MB，请分批导入", "fields": [], "rules": []}
-        return render(request, "assessment/detail.html", _detail_context(user, plan, refusal=refusal), status=422)
+    too_big = tabular.size_problem(upload.size, upload.name or "results", what="考核结果文件")
+    if too_big is not None:  # refused by its size, before a byte of it is read
+        refusal = {"message": too_big, "fields": [], "rules": []}
+        return render(request, "assessment/detail.html", _detail_context(user, plan, refusal=refusal), status=413)
     try:
         results = services.results_import(
             plan=plan, actor=user, content=upload.read(), filename=upload.name or "results"

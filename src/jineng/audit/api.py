@@ -17,7 +17,7 @@ from ninja.params import functions as param
 from jineng.accounts.auth import AUTH, api_user
 from jineng.accounts.models import Role
 
-from ..api import ApiError, ErrorOut
+from ..api import ApiError, ErrorOut, Offset
 from .models import AuditEvent
 
 router = Router(tags=["审计"], auth=AUTH)
@@ -29,6 +29,8 @@ _ROLE_ZH = dict(Role.choices)
 
 class AuditEventOut(Schema):
     id: int
+    seq: int = Field(description="在哈希链中的序号（1 起连续）")
+    hash: str = Field(description="本条的 SHA-256 哈希（含前一条的哈希），见 jineng audit verify")
     at: dt.datetime
     event: str = Field(description="事件，如 class.submit、roster.import、token.issue")
     actor_username: str | None = Field(description="操作人用户名（系统操作为空）")
@@ -67,7 +69,7 @@ def audit_events(
     date_from: Annotated[dt.date | None, param.Query(description="起始日期（含）")] = None,
     date_to: Annotated[dt.date | None, param.Query(description="截止日期（含）")] = None,
     limit: Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")] = DEFAULT_LIMIT,
-    offset: Annotated[int, param.Query(ge=0, description="跳过的条数")] = 0,
+    offset: Offset = 0,
 ) -> AuditEventPage:
     user = api_user(request)
     if user.role != Role.AUDIT_ADMIN:
@@ -95,6 +97,8 @@ def audit_events(
     items = [
         AuditEventOut(
             id=e.pk,
+            seq=e.seq,
+            hash=e.hash,
             at=e.at,
             event=e.event,
             actor_username=e.actor.username if e.actor else None,

@@ -57,21 +57,36 @@ def audit_record(
     *,
     actor: Any,
     event: str,
-    obj: models.Model,
+    obj: models.Model | None = None,
     changes: Mapping[str, tuple[Any, Any]] | None = None,
     note: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
 ) -> AuditEvent:
-    """Write one audit row: who, when, which event, which object, old → new (IDs and phones masked)."""
+    """Write one audit row: who, when, which event, which object, old → new (IDs and phones masked).
+
+    The object is a model row (`obj`), or for an event about something else — a refused request,
+    an export — named by `object_type`, `object_id` and `object_repr`. The row joins the hash
+    chain as it is saved (`AuditEvent.save`).
+    """
+    if obj is not None:
+        object_type, object_id, object_repr = obj._meta.label_lower, str(obj.pk), str(obj)
+    elif not object_type:
+        raise ValueError("audit_record needs obj or object_type")
+    anonymous = getattr(actor, "is_anonymous", False)
     entry = AuditEvent(
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=getattr(actor, "display_name", "") or getattr(actor, "username", "") or "系统",
+        actor_name=(
+            getattr(actor, "display_name", "") or getattr(actor, "username", "") or ("匿名" if anonymous else "系统")
+        )[:150],
         actor_role=getattr(actor, "role", "") or "",
         event=event,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=mask_text(str(obj))[:200],
+        object_type=object_type[:64],
+        object_id=mask_text(object_id)[:64],
+        object_repr=mask_text(object_repr)[:200],
         changes={key: [_masked(key, old), _masked(key, new)] for key, (old, new) in (changes or {}).items()},
         note=mask_text(note),
     )
-    entry.save(force_insert=True)
+    entry.save()
     return entry

@@ -8,4 +8,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.events, name="events"),
+    path("verify/", views.verify, name="verify"),
 ]

@@ -13,23 +13,25 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.params import functions as param
 
+from jineng import tabular
 from jineng.accounts.auth import AUTH, api_user, mask_ids, refusals_masked
 from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
 from jineng.ids import mask_phone, mask_ric
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
-from jineng.registry.models import Person
+from jineng.ratelimit import BULK
+from jineng.registry.models import Person, ric_keys
 
-from ..api import READ_ERRORS, WRITE_ERRORS, ApiError, ErrorOut, FieldProblem
+from ..api import RATE_LIMITED, READ_ERRORS, WRITE_ERRORS, ApiError, ErrorOut, FieldProblem, Offset
 from . import roster_io
 from .models import Certificate, ClassState, Enrollment, Level, ReviewStep, TrainingClass, TrainingType
-from .selectors import actions_for, class_get, class_list, pending_deadline, todo_for
+from .selectors import actions_for, class_get, class_list, pending_deadline, todo_for, with_trainee_counts
 from .services import (
     ClassInput,
     TeacherInput,
@@ -47,11 +49,9 @@ router = Router(tags=["培训班"], auth=AUTH)
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SMALLINT = 32767
 
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 
 _STATE_ZH = dict(ClassState.choices)
 _ACTION_ZH = dict(ReviewStep.Action.choices)
@@ -316,10 +316,12 @@ def _trainee_rows(cls: TrainingClass, findings: Iterable[dict[str, Any]]) -> dic
     }
     if not ids:
         return {}
-    rows = Enrollment.objects.filter(training_class=cls, person__id_number__in=ids).values_list(
-        "person__id_number", "row", "person__name"
+    # Found by the IDs' keyed hashes (the IDs are stored encrypted), answered by the IDs as named.
+    named = ric_keys(ids)
+    rows = Enrollment.objects.filter(training_class=cls, person__id_hash__in=list(named)).values_list(
+        "person__id_hash", "row", "person__name"
     )
-    return {id_number: (row, name) for id_number, row, name in rows}
+    return {named[key]: (row, name) for key, row, name in rows}
 
 
 def _visible(user: User, findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -550,7 +552,8 @@ def roster(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, of
 @router.post(
     "/classes/{int:class_id}/roster",
     summary="导入花名册（XLSX/CSV，整体替换；有错误行则一行不导入，逐行列出）",
-    response={200: ClassDetail, **WRITE_ERRORS},
+    response={200: ClassDetail, **WRITE_ERRORS, **RATE_LIMITED},
+    throttle=BULK,
 )
 def upload_roster(
     request: HttpRequest,
@@ -560,13 +563,9 @@ def upload_roster(
 ) -> ClassDetail:
     user = api_user(request)
     cls = _get(user, class_id)
-    if file.size is not None and file.size > MAX_UPLOAD_BYTES:
-        raise ApiError(
-            422,
-            "invalid_request",
-            "花名册文件过大",
-            [{"path": "file", "message": f"文件不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"}],
-        )
+    too_big = tabular.size_problem(file.size, file.name or "roster", what="花名册文件")
+    if too_big is not None:  # refused by its size, before a byte of it is read
+        raise ApiError(413, "payload_too_large", too_big, [{"path": "file", "message": too_big}])
     with refusals_masked(user):
         roster_import(
             cls=cls, actor=user, expected_version=version, content=file.read(), filename=file.name or "roster"
@@ -702,5 +701,5 @@ def transition(request: HttpRequest, class_id: int, payload: TransitionIn) -> St
 @router.get("/todo", summary="待办：等待本人办理的培训班", response={200: ClassPage, **READ_ERRORS})
 def todo(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> ClassPage:
     user = api_user(request)
-    qs = todo_for(user).annotate(trainee_count=Count("enrollments", distinct=True))
+    qs = with_trainee_counts(todo_for(user))
     return _page_items(qs, limit, offset)

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
+from jineng import tabular
 from jineng.registry.models import Occupation, OnlinePlatform, OrgUnit
 
 from .errors import ServiceError
@@ -150,12 +151,11 @@ class RosterImportForm(forms.Form):
     file = forms.FileField(label="花名册文件（XLSX 或 CSV）")
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    MAX_BYTES = 5 * 1024 * 1024
-
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("文件超过 5 MB，请拆分后导入")
+        too_big = tabular.size_problem(upload.size, upload.name or "roster", what="花名册文件")
+        if too_big is not None:
+            raise forms.ValidationError(too_big)
         name = (upload.name or "").lower()
         if not name.endswith((".xlsx", ".csv")):
             raise forms.ValidationError("只接受 .xlsx 或 .csv 文件，请使用下载的模板")

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jineng.crypto import EncryptedJSONField
+
 
 class ClassState(models.TextChoices):
     DRAFT = "draft", "草稿"
@@ -126,6 +128,8 @@ class TrainingClass(models.Model):
             models.Index(fields=("state", "area"), name="class_state_area"),
             models.Index(fields=("state", "lead_department"), name="class_state_dept"),
             models.Index(fields=("institution", "start"), name="class_inst_start"),
+            # The lists' order (newest first): a page comes off the index, not a sort of the scope.
+            models.Index(fields=("created_at", "id"), name="class_created_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="class_end_after_start"),
@@ -207,7 +211,8 @@ class ReviewStep(models.Model):
     reasons = models.JSONField("退回/不予批准理由", default=list, blank=True)
     class_version = models.PositiveIntegerField("班级版本")
     decision = models.CharField("规则结论", max_length=8)
-    findings = models.JSONField("当时的规则核查结果", default=list)
+    # Encrypted at rest (jineng.crypto): the findings name trainees by resident ID.
+    findings = EncryptedJSONField("当时的规则核查结果", purpose="review_findings", default=list)
     policy = models.CharField("政策", max_length=40)
 
     class Meta:

@@ -559,9 +559,7 @@ def _book(rows: list[list[Any]]) -> bytes:
     _roster_sheet(sheet, rows)
     _guide_sheet(book.create_sheet(GUIDE_TITLE))
     book.active = 0
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return tabular.xlsx_bytes(book)
 
 
 def roster_template_xlsx() -> bytes:
@@ -612,7 +610,7 @@ def _csv(rows: list[list[Any]]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([c.label for c in COLUMNS])
     for values in rows:
-        writer.writerow(["" if v is None else tabular.text(v) for v in values])
+        writer.writerow([tabular.csv_text(v) for v in values])  # formula-like text neutralised
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -334,7 +334,7 @@ def roster_import(
             )
         else:
             first_row[key] = row.row_number
-    existing = {p.id_number: p for p in Person.objects.filter(id_number__in=list(first_row))}
+    existing = {p.id_number: p for p in Person.objects.with_id_numbers(first_row)}
     for row in result.rows:
         person = existing.get(normalise_ric(row.id_number))
         if person is not None and person.name != row.name:
@@ -358,11 +358,9 @@ def roster_import(
             new_people.append(person)
     Person.objects.bulk_create(new_people)
     if any(p.pk is None for p in new_people):  # backends without RETURNING: read the keys back
-        ids = dict(
-            Person.objects.filter(id_number__in=[p.id_number for p in new_people]).values_list("id_number", "pk")
-        )
+        ids = dict(Person.objects.filter(id_hash__in=[p.id_hash for p in new_people]).values_list("id_hash", "pk"))
         for p in new_people:
-            p.pk = ids[p.id_number]
+            p.pk = ids[p.id_hash]
     # Current details follow the latest roster the person appears on.
     created = {p.id_number for p in new_people}
     to_update = []

@@ -30,7 +30,7 @@ from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
 from jineng.ids import mask_phone, mask_ric
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
-from jineng.registry.models import OrgUnit, Person
+from jineng.registry.models import OrgUnit, Person, ric_keys
 
 from . import roster_io
 from .errors import InvalidInput, RosterInvalid, RuleBlocked, ServiceError, StaleVersion
@@ -179,10 +179,12 @@ def _trainee_rows(cls: TrainingClass, findings: Iterable[dict[str, Any]]) -> dic
     }
     if not ids:
         return {}
-    rows = Enrollment.objects.filter(training_class=cls, person__id_number__in=ids).values_list(
-        "person__id_number", "row", "person__name"
+    # Found by the IDs' keyed hashes (the IDs are stored encrypted), answered by the IDs as named.
+    named = ric_keys(ids)
+    rows = Enrollment.objects.filter(training_class=cls, person__id_hash__in=list(named)).values_list(
+        "person__id_hash", "row", "person__name"
     )
-    return {id_number: (row, name) for id_number, row, name in rows}
+    return {named[key]: (row, name) for key, row, name in rows}
 
 
 def group_findings(

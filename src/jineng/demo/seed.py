@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from jineng.accounts.models import Role, User
+from jineng.accounts.models import Role, TotpDevice, User
 from jineng.audit.services import audit_record
 from jineng.classes.models import ClassState, Enrollment, ReviewStep, SpecialAction, TrainingClass
 from jineng.classes.roster_io import RosterRow, roster_to_csv
@@ -74,6 +74,31 @@ Say = Callable[[str], None]
 
 def demo_password() -> str:
     return os.environ.get("JINENG_DEMO_PASSWORD", "").strip() or DEFAULT_DEMO_PASSWORD
+
+
+# The TOTP secret of every demo account whose role logs in with a code (JINENG_TOTP_ROLES): public
+# like the password, so one entry in an authenticator app — or `jineng manage demo_totp` — serves
+# the whole walk-through. Demo installs only.
+DEMO_TOTP_SECRET = "JINENGDEMOXUCHANGTOTPKEYFORDEMOS"
+
+
+def _seed_totp(users: dict[str, User]) -> int:
+    """Give each demo account of a TOTP role a confirmed authenticator with the demo secret."""
+    from jineng.accounts.otp import totp_required
+
+    seeded = 0
+    for account in users.values():
+        if not totp_required(account):
+            continue
+        device = TotpDevice.objects.filter(user=account).first()
+        # A repeated run leaves a demo device as it is, so its last accepted code stays spent.
+        if device is None or device.secret != DEMO_TOTP_SECRET or device.confirmed_at is None:
+            TotpDevice.objects.update_or_create(
+                user=account,
+                defaults={"secret": DEMO_TOTP_SECRET, "confirmed_at": timezone.now(), "last_used_step": None},
+            )
+        seeded += 1
+    return seeded
 
 
 # ── names and resident IDs of Xuchang people ─────────────────────────────────────────────────
@@ -590,7 +615,7 @@ def _roster_rows(spec: DemoClass, roster: list[Trainee]) -> list[RosterRow]:
 def _seed_persons(rosters: list[list[Trainee]]) -> int:
     everyone = {t.index: t for roster in rosters for t in roster}
     wanted = {t.id_number: t for t in everyone.values()}
-    have = set(Person.objects.filter(id_number__in=list(wanted)).values_list("id_number", flat=True))
+    have = set(Person.objects.with_id_numbers(wanted).values_list("id_number", flat=True))
     Person.objects.bulk_create(
         [
             Person(
@@ -1040,9 +1065,14 @@ def seed_demo(*, password: str, say: Say = lambda _: None) -> list[DemoAccount]:
     rosters = plan_rosters()
     persons = _seed_persons(rosters)
     say(f"== 人员 {persons} 人（实名，许昌各县（市、区）身份证号）")
-    worker = Person.objects.get(id_number=rosters[0][WORKER_PERSON].id_number)
+    worker = Person.objects.by_id_number(rosters[0][WORKER_PERSON].id_number).get()
     users = _seed_accounts(password, institutions, worker)
     say(f"== 账号 {len(users)} 个（每个角色至少一个，密码相同，见 README）")
+    with_totp = _seed_totp(users)
+    say(
+        f"== 动态口令：{with_totp} 个审核、财政与管理员账号登录须输入动态口令，演示密钥 {DEMO_TOTP_SECRET}"
+        "（仅限演示；加入验证器 App，或运行 jineng manage demo_totp 查看当前口令）"
+    )
     _seed_barred(institutions, users["admin"])
     if TrainingClass.objects.filter(institution__in=institutions.values()).exists():
         say("== 培训班已存在，跳过")
@@ -1068,6 +1098,7 @@ def summary() -> dict[str, Any]:
         "audit_problems": AuditProblem.objects.count(),
         "persons": Person.objects.count(),
         "users": User.objects.count(),
+        "totp_devices": TotpDevice.objects.count(),
         "classes": dict(Counter(TrainingClass.objects.values_list("state", flat=True))),
         "enrollments": Enrollment.objects.count(),
         "steps": ReviewStep.objects.count(),

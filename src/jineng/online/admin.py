@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from jineng.accounts.models import Role
 from jineng.ids import mask_ric
+from jineng.registry.models import Person
 
 from .models import EventBatch, OnlineCourse, OnlineResult, PlatformKey
 
@@ -81,4 +82,6 @@ class OnlineResultAdmin(_ReadOnly):
 
     @admin.display(description="学员身份证号")
     def masked_learner(self, obj: OnlineResult) -> str:
-        return mask_ric(obj.learner)
+        # Only the keyed hash is stored: the (masked) ID comes from the registry, if registered.
+        person = Person.objects.filter(id_hash=obj.learner).only("id_number").first()
+        return mask_ric(person.id_number) if person else "（未登记人员）"

@@ -28,11 +28,13 @@ from jineng.accounts.auth import AUTH, api_user
 from jineng.accounts.models import User
 from jineng.classes.selectors import class_get
 from jineng.ids import mask_ric
+from jineng.ratelimit import BULK
+from jineng.registry.models import Person
 
-from ..api import READ_ERRORS, ApiError, ErrorOut
+from ..api import RATE_LIMITED, READ_ERRORS, ApiError, ErrorOut, Offset
 from .auth import PlatformAuth, platform_of
 from .models import OnlineCourse, OnlineResult
-from .selectors import STATUS_ZH, class_results, course_named, evidence, learner_name, result_get, results_for
+from .selectors import STATUS_ZH, class_results, course_named, evidence, learners, result_get, results_for
 from .services import BATCH_ID_MAX, MAX_EVENTS, events_push
 
 router = Router(tags=["线上学习"])
@@ -40,7 +42,6 @@ router = Router(tags=["线上学习"])
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 
 
 # ── schemas ───────────────────────────────────────────────────────────────────────────────────
@@ -60,7 +61,7 @@ class BatchIn(Schema):
     )
 
 
-class BatchOut(Schema):
+class EventBatchOut(Schema):
     batch_id: str
     events: int = Field(description="本批事件条数")
     inserted: int = Field(description="新存储的事件条数")
@@ -157,19 +158,25 @@ class ResultPage(Schema):
     "/online/batches",
     auth=PlatformAuth(),
     summary="线上平台推送学习日志（按批次号幂等）",
-    response={200: BatchOut, 401: ErrorOut, 403: PushRefusal, 409: ErrorOut, 422: ErrorOut},
+    response={200: EventBatchOut, 401: ErrorOut, 403: PushRefusal, 409: ErrorOut, 422: ErrorOut, **RATE_LIMITED},
+    throttle=BULK,
 )
-def push_batch(request: HttpRequest, payload: BatchIn) -> BatchOut:
+def push_batch(request: HttpRequest, payload: BatchIn) -> EventBatchOut:
     answer = events_push(
         platform=platform_of(request),
         batch_id=payload.batch_id,
         events=payload.events,
         received_at=timezone.now(),
     )
-    return BatchOut(**answer.as_dict())
+    return EventBatchOut(**answer.as_dict())
 
 
 # ── results ───────────────────────────────────────────────────────────────────────────────────
+
+
+def _masked(person: Person | None) -> str:
+    # Only the keyed hash is stored with a result: the ID comes from the registry, if registered.
+    return mask_ric(person.id_number) if person else ""
 
 
 def _status(result: OnlineResult) -> str:
@@ -252,10 +259,12 @@ def online_results(
     if recognised is not None:
         qs = qs.filter(recognised=recognised)
     qs = qs.order_by("course", "learner", "id")
+    page = list(qs[offset : offset + limit])
+    people = learners(r.learner for r in page)
     items = [
         ResultItem(
             id=r.pk,
-            learner=mask_ric(r.learner),
+            learner=_masked(people.get(r.learner)),
             course=r.course,
             status=_status(r),
             status_label=STATUS_ZH[_status(r)],
@@ -264,7 +273,7 @@ def online_results(
             events=r.events,
             audited_at=r.audited_at,
         )
-        for r in qs[offset : offset + limit]
+        for r in page
     ]
     return ResultPage(count=qs.count(), limit=limit, offset=offset, items=items)
 
@@ -281,10 +290,11 @@ def online_result(request: HttpRequest, result_id: int) -> ResultOut:
     if result is None:
         raise ApiError(404, "not_found", "找不到该核查结果，或不在您的管辖范围内")
     course = course_named(result.course)
+    person = learners([result.learner]).get(result.learner)
     return ResultOut(
         id=result.pk,
-        learner=result.learner if user.sees_clear_ids else mask_ric(result.learner),
-        name=learner_name(result.learner),
+        learner=(person.id_number if user.sees_clear_ids else _masked(person)) if person else "",
+        name=person.name if person else "",
         course=CourseRef(code=result.course, name=course.name if course else ""),
         status=_status(result),
         status_label=STATUS_ZH[_status(result)],

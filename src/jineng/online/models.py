@@ -66,10 +66,14 @@ class EventBatch(models.Model):
 
 
 class LearningEvent(models.Model):
-    """One learning-log event, fields as in contracts/online-events.md."""
+    """One learning-log event, fields as in contracts/online-events.md — but for the learner.
+
+    `learner` holds the keyed hash of the resident ID (the same as Person.id_hash), never the ID:
+    the audit only groups by learner, and results reach names and IDs through the registry.
+    """
 
     platform = models.ForeignKey("registry.OnlinePlatform", on_delete=models.PROTECT, related_name="+")
-    learner = models.CharField("学员身份证号", max_length=18)
+    learner = models.CharField("学员身份证号索引", max_length=64)
     course = models.CharField("课程", max_length=64)
     lesson = models.CharField("课节", max_length=64)
     lesson_seq = models.PositiveSmallIntegerField("课节序号")
@@ -89,13 +93,16 @@ class LearningEvent(models.Model):
         indexes = [models.Index(fields=("learner", "ts"), name="event_learner_ts")]
 
     def __str__(self) -> str:
-        return f"{self.learner[-4:]} {self.course} {self.event} {self.ts:%Y-%m-%d %H:%M:%S}"
+        return f"{self.course} {self.event} {self.ts:%Y-%m-%d %H:%M:%S}"
 
 
 class OnlineResult(models.Model):
-    """The audit's verdict for one learner's course: recognised, study minutes, and why not."""
+    """The audit's verdict for one learner's course: recognised, study minutes, and why not.
 
-    learner = models.CharField("学员身份证号", max_length=18)
+    `learner` is the keyed hash of the resident ID, as on the events (Person.id_hash).
+    """
+
+    learner = models.CharField("学员身份证号索引", max_length=64)
     course = models.CharField("课程", max_length=64)
     recognised = models.BooleanField("学时认定")
     study_minutes = models.DecimalField("有效学习时长（分钟）", max_digits=9, decimal_places=1)
@@ -110,4 +117,4 @@ class OnlineResult(models.Model):
         constraints = [models.UniqueConstraint(fields=("learner", "course"), name="online_result_once")]
 
     def __str__(self) -> str:
-        return f"{self.learner[-4:]} {self.course} {'认定' if self.recognised else '不予认定'}"
+        return f"{self.course} {'认定' if self.recognised else '不予认定'}"

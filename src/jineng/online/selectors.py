@@ -1,14 +1,16 @@
 """Reads of online-audit results, always through the reader's scope.
 
-A result belongs to a learner (resident ID) and a course code, not to a class: the same platform
-course can be studied by the trainees of several classes. So a reader sees a result when the
-learner is on the roster of a class in their scope (jineng.classes.selectors.classes_for) that
-studies that course — an institution its own classes' trainees, a county or a department the
-classes it covers — and a worker their own results. Anything else does not exist for them.
+A result belongs to a learner (the keyed hash of a resident ID, as Person.id_hash) and a course
+code, not to a class: the same platform course can be studied by the trainees of several classes.
+So a reader sees a result when the learner is on the roster of a class in their scope
+(jineng.classes.selectors.classes_for) that studies that course — an institution its own classes'
+trainees, a county or a department the classes it covers — and a worker their own results.
+Anything else does not exist for them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,14 +37,14 @@ def results_for(user: User) -> QuerySet[OnlineResult]:
     if user.role == Role.WORKER:
         if user.person_id is None:
             return none
-        own = Person.objects.filter(pk=user.person_id).values("id_number")
+        own = Person.objects.filter(pk=user.person_id).values("id_hash")
         return OnlineResult.objects.filter(learner__in=own)
     if class_scope(user) is None:
         return none
     enrolled = Enrollment.objects.filter(
         training_class__in=classes_for(user).values("pk"),
         training_class__online_courses__code=OuterRef("course"),
-        person__id_number=OuterRef("learner"),
+        person__id_hash=OuterRef("learner"),
     )
     return OnlineResult.objects.filter(Exists(enrolled))
 
@@ -109,7 +111,7 @@ def class_results(user: User, cls: TrainingClass, *, limit: int, offset: int) ->
     page = pairs[offset : offset + limit]
     found: dict[tuple[str, str], OnlineResult] = {}
     if page:
-        learners = {entry.person.id_number for entry, _ in page}
+        learners = {entry.person.id_hash for entry, _ in page}
         codes = {course.code for _, course in page}
         found = {(r.learner, r.course): r for r in OnlineResult.objects.filter(learner__in=learners, course__in=codes)}
     rows = [
@@ -118,15 +120,20 @@ def class_results(user: User, cls: TrainingClass, *, limit: int, offset: int) ->
             name=entry.person.name,
             id_number=mask_ric(entry.person.id_number),
             course=course,
-            result=found.get((entry.person.id_number, course.code)),
+            result=found.get((entry.person.id_hash, course.code)),
         )
         for entry, course in page
     ]
     return ClassResultPage(count=len(pairs), rows=rows, courses=courses)
 
 
-def learner_name(id_number: str) -> str:
-    return Person.objects.filter(id_number=id_number).values_list("name", flat=True).first() or ""
+def learners(keys: Iterable[str]) -> dict[str, Person]:
+    """The registered persons behind stored learners (keyed hashes), by hash, in one query.
+
+    A learner nobody registered (a platform's user on no roster) is absent: a result shows no
+    resident ID then, as only its hash is stored.
+    """
+    return {p.id_hash: p for p in Person.objects.filter(id_hash__in=set(keys))}
 
 
 def course_named(code: str) -> OnlineCourse | None:

@@ -17,6 +17,10 @@
    courses, so a learner is audited whole) are read in one statement into a Polars frame and
    given to the engine of `jineng audit-online`; the results per learner × course are upserted.
 
+Resident IDs are checked in clear, then replaced by their keyed hash (Person.id_hash) before
+anything is stored: events, their keys and results carry the hash, and the batch digest is the keyed
+hash of the SHA-256 of the batch as pushed, so none of them can be tested against a guessed ID.
+
 One audit row per accepted batch, with counts only (no resident IDs).
 """
 
@@ -38,9 +42,10 @@ from django.utils import timezone
 from jineng.accounts.models import Role, User
 from jineng.audit.services import audit_record
 from jineng.classes.errors import NotPermitted
+from jineng.crypto import blind_index, frame_blind_index
 from jineng.ids import ID_PROBLEM_ZH, mask_ric, normalise_ric, ric_problem
 from jineng.policy.loader import Policy, policies
-from jineng.registry.models import OnlinePlatform
+from jineng.registry.models import RIC_PURPOSE, OnlinePlatform, ric_keys
 
 from .engine import OnlineParams, audit_frame, results_as_dicts
 from .errors import BatchConflict, EventsInvalid
@@ -63,6 +68,7 @@ SQLITE_MAX_LEARNERS = 30_000  # SQLite binds at most 32,766 parameters per state
 # one event"), in a fixed order: the stored key must not depend on how a frame's columns are ordered.
 KEY_FIELDS = ("ts", "platform", "learner", "course", "lesson", "lesson_seq", "session", "event", "position", "rate")
 _STORED = ("learner", "course", "lesson", "lesson_seq", "session", "event", "ts", "position", "rate")
+BATCH_PURPOSE = "online_batch"  # the keyed hash that seals a batch's digest (see _digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +206,24 @@ def canonical(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _digest(keyed: pl.DataFrame) -> str:
+    """The batch's digest over its events as pushed, with clear learners, sealed by the data key.
+
+    Kept over the clear values, so that batches stored before learners were hashed (whose digest
+    the migration sealed the same way) are still recognised when a platform retries them.
+    """
     joined = keyed.select(pl.col("canon").str.join("\n")).item()
-    return hashlib.sha256(str(joined).encode("utf-8")).hexdigest()
+    return blind_index(hashlib.sha256(str(joined).encode("utf-8")).hexdigest(), purpose=BATCH_PURPOSE)
+
+
+def sealed_learners(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with `learner` replaced by its keyed hash, hashed once per distinct learner."""
+    hashed = frame_blind_index(frame, "learner", "_learner_key", purpose=RIC_PURPOSE)
+    return hashed.with_columns(learner=pl.col("_learner_key")).drop("_learner_key")
+
+
+def learner_keys(numbers: Iterable[str]) -> list[str]:
+    """The stored learner of resident IDs as typed (the CLI's --learner): their keyed hashes."""
+    return sorted(ric_keys(numbers))
 
 
 # ── storing events ────────────────────────────────────────────────────────────────────────────
@@ -311,7 +333,7 @@ def _event_select() -> tuple[str, str]:
 
 
 def load_events(learners: Sequence[str]) -> pl.DataFrame:
-    """Every stored event of `learners`, in one statement, as a frame of EVENT_SCHEMA."""
+    """Every stored event of `learners` (keyed hashes, as stored), in one statement, as a frame of EVENT_SCHEMA."""
     if not learners:
         return pl.DataFrame(schema=EVENT_SCHEMA)
     select, source = _event_select()
@@ -454,7 +476,8 @@ def events_push(
         problems.append({"path": "events", "message": f"事件：每批 1 至 {MAX_EVENTS} 条"})
     if problems:
         raise _refuse(problems)
-    keyed = canonical(_parse(events))
+    parsed = _parse(events)
+    keyed = canonical(parsed)
     digest = _digest(keyed)
     # A repeat gets the first answer even if the catalog changed since (a course withdrawn).
     answer = _earlier(platform, batch_id, digest)
@@ -463,6 +486,8 @@ def events_push(
     problems = _catalog_problems(keyed, platform)
     if problems:
         raise _refuse(problems)
+    # From here on the learner is its keyed hash: the stored events, their keys and the results.
+    keyed = canonical(sealed_learners(parsed))
     try:
         with transaction.atomic():
             batch = EventBatch.objects.create(
@@ -516,14 +541,14 @@ def results_recompute(
     platform: OnlinePlatform | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RecomputeReport:
-    """Re-audit stored events and rewrite the results: of `learners`, of everyone with events on
+    """Re-audit stored events and rewrite the results: of `learners` (resident IDs), of everyone with events on
     `platform`, or of every learner — e.g. after a platform was de-listed or a course's class-hour
     length corrected. Each chunk of learners is one transaction with its own audit row (counts
     only), so a long run commits as it goes and `progress(done, total)` reports real progress.
     """
     if not actor.is_active or actor.role != Role.SYS_ADMIN:
         raise NotPermitted("只有系统管理员可以重新核查线上学习结果")
-    chosen = sorted(set(learners)) if learners is not None else _learners_to_recompute(platform)
+    chosen = learner_keys(learners) if learners is not None else _learners_to_recompute(platform)
     results = recognised = 0
     for start in range(0, len(chosen), RECOMPUTE_CHUNK):
         chunk = chosen[start : start + RECOMPUTE_CHUNK]

@@ -15,11 +15,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.params import functions as param
+from pydantic import WithJsonSchema
 
 from jineng.accounts.auth import AUTH, api_user
 from jineng.accounts.models import INSTITUTION_ROLES, Role, User
+from jineng.classes.models import SpecialAction
 
-from ..api import ApiError, ErrorOut
+from ..api import ApiError, ErrorOut, Offset
 from .models import BlacklistEntry, Institution, InstitutionSpecialty, Occupation, OnlinePlatform, OrgUnit
 
 router = Router(tags=["目录"], auth=AUTH)
@@ -31,8 +33,16 @@ CATALOG_READERS = frozenset({Role.DEPT_REVIEWER, Role.AREA_HR, Role.CITY_HR, Rol
 _AUTH_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
+# OrgUnit.Kind, Institution.Kind and Inspection.Kind are all called Kind, and the OpenAPI document
+# keeps one schema per name: written out in place, each keeps its own values (the shared "Kind"
+# had org units and institutions failing their own documented answer).
+OrgUnitKind = Annotated[
+    OrgUnit.Kind, WithJsonSchema({"type": "string", "enum": OrgUnit.Kind.values, "title": "OrgUnitKind"})
+]
+InstitutionKind = Annotated[
+    Institution.Kind, WithJsonSchema({"type": "string", "enum": Institution.Kind.values, "title": "InstitutionKind"})
+]
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 
 
 # ── occupations ───────────────────────────────────────────────────────────────────────────────
@@ -60,6 +70,11 @@ class OccupationPage(Schema):
     items: list[OccupationOut]
 
 
+# The catalog names an occupation's special actions by key (services, key_groups …); the API
+# promises the plan's numbers, which the keys name one to one (see test_catalog_sync).
+_ACTION_NUMBERS = {action.name.lower(): action.value for action in SpecialAction}
+
+
 def _occupation(occ: Occupation) -> OccupationOut:
     return OccupationOut(
         id=occ.pk,
@@ -72,7 +87,7 @@ def _occupation(occ: Occupation) -> OccupationOut:
         certificate_routes=list(occ.certificate_routes),
         levels=list(occ.levels),
         set_hours=occ.set_hours,
-        actions=list(occ.actions),
+        actions=sorted(_ACTION_NUMBERS[key] for key in occ.actions if key in _ACTION_NUMBERS),
         active=occ.active,
     )
 
@@ -111,7 +126,7 @@ def occupation(request: HttpRequest, code: str) -> OccupationOut:
 class OrgUnitOut(Schema):
     id: int
     key: str
-    kind: OrgUnit.Kind
+    kind: OrgUnitKind
     kind_label: str
     name: str
     region_code: str = Field(description="行政区划代码（县市区）")
@@ -128,7 +143,7 @@ class OrgUnitPage(Schema):
 @router.get("/org-units", summary="单位：市、县（市、区）、行业主管部门", response={200: OrgUnitPage, **_AUTH_ERRORS})
 def org_units(
     request: HttpRequest,
-    kind: Annotated[OrgUnit.Kind | None, param.Query(description="city / area / department / bureau")] = None,
+    kind: Annotated[OrgUnitKind | None, param.Query(description="city / area / department / bureau")] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> OrgUnitPage:
@@ -169,7 +184,7 @@ class InstitutionOut(Schema):
     id: int
     name: str
     uscc: str = Field(description="统一社会信用代码")
-    kind: Institution.Kind
+    kind: InstitutionKind
     kind_label: str
     area: AreaRef
     home_city: str
@@ -206,7 +221,7 @@ def institutions(
     request: HttpRequest,
     q: Annotated[str | None, param.Query(max_length=100, description="名称关键字或统一社会信用代码")] = None,
     area: Annotated[int | None, param.Query(description="所在县（市、区）的单位 id")] = None,
-    kind: Annotated[Institution.Kind | None, param.Query(description="机构类别")] = None,
+    kind: Annotated[InstitutionKind | None, param.Query(description="机构类别")] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> InstitutionPage:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jineng.crypto import BlindIndexField, EncryptedTextField, search_key, search_keys
 from jineng.ids import mask_phone, mask_ric
 
 
@@ -176,8 +178,35 @@ class CheckinDevice(models.Model):
         return f"{self.serial} {self.name}".strip()
 
 
+RIC_PURPOSE = "ric"  # the purpose resident IDs are sealed and indexed under (jineng.crypto)
+
+
+def ric_key(number: str) -> str:
+    """The keyed hash a resident ID is found by, whatever its notation (spaces, a lower-case x)."""
+    return search_key(number, purpose=RIC_PURPOSE, normalise="ric")
+
+
+def ric_keys(numbers: Iterable[str]) -> dict[str, str]:
+    """{keyed hash: the ID as given} for many IDs at once (a roster, a list, findings' subjects)."""
+    return search_keys(numbers, purpose=RIC_PURPOSE, normalise="ric")
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    # The resident ID is stored encrypted (a fresh nonce each time, so never equal to another
+    # ciphertext); equality goes through its keyed hash.
+    def by_id_number(self, number: str) -> PersonQuerySet:
+        return self.filter(id_hash=ric_key(number))
+
+    def with_id_numbers(self, numbers: Iterable[str]) -> PersonQuerySet:
+        return self.filter(id_hash__in=list(ric_keys(numbers)))
+
+
 class Person(models.Model):
-    """A worker, stored once by normalised resident ID (uppercase X)."""
+    """A worker, stored once by normalised resident ID (uppercase X).
+
+    The ID and the phone are encrypted at rest (jineng.crypto); `id_hash`, the ID's keyed hash, is
+    what finds a person by ID and what set-based SQL joins on.
+    """
 
     class Category(models.TextChoices):
         UNEMPLOYED = "unemployed", "失业人员"
@@ -193,19 +222,27 @@ class Person(models.Model):
         INMATE = "inmate", "服刑人员"
         OTHER = "other", "其他"
 
-    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    id_number = EncryptedTextField("身份证号", purpose=RIC_PURPOSE)
+    id_hash = BlindIndexField("身份证号索引", source="id_number", purpose=RIC_PURPOSE, normalise="ric")
     name = models.CharField("姓名", max_length=50)
-    phone = models.CharField("手机号", max_length=11, blank=True, default="")
+    phone = EncryptedTextField("手机号", purpose="phone", blank=True, default="")
     category = models.CharField("人员类别", max_length=24, choices=Category.choices, default=Category.OTHER)
     student = models.JSONField("在校学生信息", null=True, blank=True)
     employee = models.JSONField("企业职工信息", null=True, blank=True)
     inmate = models.JSONField("服刑人员信息", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         verbose_name = "人员"
         verbose_name_plural = "人员"
-        constraints = [models.CheckConstraint(condition=~Q(id_number=""), name="person_has_id")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(id_hash=""), name="person_has_id"),
+            # A constraint rather than unique=True: PostgreSQL then builds the one unique index,
+            # without the pattern-matching copy it adds for a unique varchar field.
+            models.UniqueConstraint(fields=("id_hash",), name="person_id_once"),
+        ]
 
     def __str__(self) -> str:
         # Lists, logs and admin pages show the masked ID only.

@@ -45,9 +45,10 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
+from jineng import tabular
 from jineng.assessment.models import AssessmentPlan, AssessmentResult, CertificateRecord
 from jineng.classes.models import Level, ReviewStep, TrainingType
-from jineng.ids import mask_ric
+from jineng.ids import mask_phone, mask_ric
 from jineng.policy.rules.supervision import headcount_average
 from jineng.supervision.models import Inspection
 from jineng.supervision.selectors import headcount
@@ -386,7 +387,7 @@ def annex3_data(claim: SubsidyClaim, *, clear_ids: bool = False) -> Annex3:
         clear_ids=clear_ids,
         institution=institution,
         contact=claim.contact,
-        phone=claim.phone,
+        phone=claim.phone if clear_ids else mask_phone(claim.phone),
         bank_name=claim.bank_name,
         bank_account=claim.bank_account if clear_ids else mask_account(claim.bank_account),
         class_code=cls.code,
@@ -965,6 +966,4 @@ def annex3_xlsx(data: Annex3) -> bytes:
         lines.column_dimensions[get_column_letter(n)].width = width
     lines.freeze_panes = "A2"
 
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return tabular.xlsx_bytes(book)

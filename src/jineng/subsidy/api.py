@@ -20,13 +20,15 @@ from ninja.params import functions as param
 
 from jineng.accounts.auth import AUTH, api_user, refusals_masked
 from jineng.accounts.models import Role, User
+from jineng.accounts.security import reauth_check
 from jineng.classes.models import Level
 from jineng.classes.selectors import class_get
 from jineng.ids import mask_name, mask_ric
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
 from jineng.policy.findings import Finding
+from jineng.ratelimit import BULK
 
-from ..api import READ_ERRORS, WRITE_ERRORS, ApiError, ErrorOut
+from ..api import RATE_LIMITED, READ_ERRORS, WRITE_ERRORS, ApiError, ErrorOut, Offset
 from .models import (
     BatchState,
     ClaimLine,
@@ -72,7 +74,17 @@ from .services import (
     objection_resolve,
     payment_clawback,
 )
-from .views import account_for, batch_claims, money, notice_contact, notice_title, operations_for, step_label, text_for
+from .views import (
+    account_for,
+    batch_claims,
+    money,
+    notice_contact,
+    notice_title,
+    operations_for,
+    phone_for,
+    step_label,
+    text_for,
+)
 from .workflow import REVIEW_ACTIONS
 
 router = Router(tags=["补贴申领"], auth=AUTH)
@@ -82,7 +94,6 @@ DEFAULT_LIMIT = 50
 MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
 
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 
 _STATE_ZH = dict(ClaimState.choices)
 _BATCH_STATE_ZH = dict(BatchState.choices)
@@ -549,7 +560,7 @@ def _payment(user: User, p: PaymentLine) -> PaymentOut:
         id_number=p.person.id_number if clear else mask_ric(p.person.id_number),
         amount=money(p.amount),
         recovered=money(getattr(p, "recovered", None)),
-        clawbacks=[_clawback(c) for c in p.clawbacks.select_related("recorded_by").order_by("decided_on", "id")],
+        clawbacks=[_clawback(c) for c in p.clawbacks_in_order],  # type: ignore[attr-defined]
     )
 
 
@@ -574,7 +585,7 @@ def _detail(user: User, pk: int) -> ClaimDetail:
     return ClaimDetail(
         **_item(claim),
         contact=claim.contact,
-        phone=claim.phone,
+        phone=phone_for(user, claim.phone),
         bank_name=claim.bank_name,
         bank_account=account_for(user, claim.bank_account),
         committed=claim.committed,
@@ -809,8 +820,9 @@ def finance_return(request: HttpRequest, claim_id: int, payload: ReturnIn) -> Cl
 
 @router.post(
     "/claims/{int:claim_id}/disburse",
-    summary="拨付（须带 Idempotency-Key 请求头：重复请求返回首次结果 200，同一键不同内容 409）",
-    response={200: DisbursementOut, 201: DisbursementOut, **WRITE_ERRORS},
+    summary="拨付（须带 Idempotency-Key 请求头：重复请求返回首次结果 200，同一键不同内容 409；须先 POST /auth/reauth）",
+    response={200: DisbursementOut, 201: DisbursementOut, **WRITE_ERRORS, **RATE_LIMITED},
+    throttle=BULK,
 )
 def disburse(
     request: HttpRequest,
@@ -829,6 +841,7 @@ def disburse(
             "拨付请求须带 Idempotency-Key 请求头",
             [{"path": "Idempotency-Key", "message": "必填：同一笔拨付重试时使用同一个键"}],
         )
+    reauth_check(request)
     data = DisbursementInput(
         amount=_decimal(payload.amount, "amount"),
         paid_on=payload.paid_on,
@@ -843,7 +856,7 @@ def disburse(
 
 @router.post(
     "/payments/{int:payment_id}/clawback",
-    summary="收缴（原拨付记录保留）",
+    summary="收缴（原拨付记录保留；须先 POST /auth/reauth）",
     response={201: ClawbackOut, **WRITE_ERRORS},
 )
 def clawback(request: HttpRequest, payment_id: int, payload: ClawbackIn) -> Status[ClawbackOut]:
@@ -851,6 +864,7 @@ def clawback(request: HttpRequest, payment_id: int, payload: ClawbackIn) -> Stat
     payment = PaymentLine.objects.select_related("disbursement").filter(pk=payment_id).first()
     if payment is None or claim_get(user, payment.disbursement.claim_id) is None:
         raise ApiError(404, "not_found", "找不到该拨付明细，或不在您的管辖范围内")
+    reauth_check(request)
     data = ClawbackInput(
         amount=_decimal(payload.amount, "amount"),
         rule=payload.rule.strip(),
@@ -869,7 +883,8 @@ def clawback(request: HttpRequest, payment_id: int, payload: ClawbackIn) -> Stat
 @router.post(
     "/finance/push",
     summary="按月推送财政（公示期满且异议均已处理的申请，每单位每月一批）",
-    response={201: BatchDetail, **WRITE_ERRORS},
+    response={201: BatchDetail, **WRITE_ERRORS, **RATE_LIMITED},
+    throttle=BULK,
 )
 def push(request: HttpRequest) -> Status[BatchDetail]:
     user = api_user(request)
@@ -896,12 +911,13 @@ def batch_detail(request: HttpRequest, batch_id: int) -> BatchDetail:
 
 @router.post(
     "/finance/batches/{int:batch_id}/sign",
-    summary="财政初审 / 复核（两人，SUB-TWO-PERSON）",
+    summary="财政初审 / 复核（两人，SUB-TWO-PERSON；须先 POST /auth/reauth）",
     response={200: BatchDetail, **WRITE_ERRORS},
 )
 def sign_batch(request: HttpRequest, batch_id: int, payload: SignIn) -> BatchDetail:
     user = api_user(request)
     batch = _batch(user, batch_id)
+    reauth_check(request)
     with refusals_masked(user):
         batch_sign(batch=batch, actor=user, expected_version=payload.version, opinion=payload.opinion)
     return _batch_detail(user, batch_id)

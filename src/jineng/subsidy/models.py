@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jineng.crypto import EncryptedTextField
 from jineng.money import money_field
 
 
@@ -62,9 +63,10 @@ class SubsidyClaim(models.Model):
     )
     version = models.PositiveIntegerField("版本", default=1, editable=False)
     contact = models.CharField("联系人", max_length=50)
-    phone = models.CharField("联系电话", max_length=20)
+    # Encrypted at rest (jineng.crypto); nothing searches by them.
+    phone = EncryptedTextField("联系电话", purpose="phone")
     bank_name = models.CharField("开户银行", max_length=100)
-    bank_account = models.CharField("银行账号", max_length=32)
+    bank_account = EncryptedTextField("银行账号", purpose="bank_account")
     trainees = models.PositiveIntegerField("花名册人数", default=0)
     payable_count = models.PositiveIntegerField("申请补贴人数", default=0)
     amount = money_field("申请补贴金额（元）", default=Decimal("0.00"))

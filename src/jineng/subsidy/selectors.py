@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jineng.accounts.models import Role, User
@@ -20,7 +20,7 @@ from jineng.policy.rules.subsidy import industry_due, push_due, sub_industry_dea
 from jineng.registry.models import OrgUnit
 from jineng.supervision.selectors import class_policy
 
-from .models import ClaimLine, ClaimState, ClaimStep, FinanceBatch, Objection, PaymentLine, SubsidyClaim
+from .models import ClaimLine, ClaimState, ClaimStep, Clawback, FinanceBatch, Objection, PaymentLine, SubsidyClaim
 from .services import in_scope
 from .workflow import FINANCE_STATES, REVIEW_ACTIONS, TRANSITIONS, Transition
 
@@ -89,10 +89,14 @@ def objections_of(claim: SubsidyClaim) -> QuerySet[Objection]:
 
 
 def payments_of(claim: SubsidyClaim) -> QuerySet[PaymentLine]:
+    """The claim's payments, each with `recovered` and its clawbacks in order (`clawbacks_in_order`):
+    one statement for all the clawbacks, not one per payment line."""
+    in_order = Clawback.objects.select_related("recorded_by").order_by("decided_on", "id")
     return (
         PaymentLine.objects.filter(disbursement__claim=claim)
         .select_related("person", "line")
         .annotate(recovered=Sum("clawbacks__amount"))
+        .prefetch_related(Prefetch("clawbacks", queryset=in_order, to_attr="clawbacks_in_order"))
         .order_by("line__row")
     )
 

@@ -11,7 +11,6 @@ refusal names one) and the service's status; a success redirects (POST-redirect-
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,17 +27,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from jineng import tabular
 from jineng.accounts.models import Role, User
+from jineng.accounts.security import REAUTH_OTP, REAUTH_PASSWORD, reauth_posted
 from jineng.audit.services import mask_text
 from jineng.classes.errors import InvalidInput, ServiceError, StaleVersion
 from jineng.classes.models import ClassState, TrainingClass
 from jineng.classes.selectors import class_get
 from jineng.classes.views import chinese
-from jineng.ids import mask_account, mask_name, mask_ric
+from jineng.ids import mask_account, mask_name, mask_phone, mask_ric
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
 
 from .models import BatchState, ClaimState, FinanceBatch, FundSource, Objection, PaymentLine, SubsidyClaim
@@ -111,6 +113,12 @@ def money(value: Decimal | int | None) -> str:
 
 def account_for(user: User, number: str) -> str:
     return number if user.role in ACCOUNT_ROLES else mask_account(number)
+
+
+def phone_for(user: User, number: str) -> str:
+    """The claim's contact phone is a person's: in clear only to roles that may read personal
+    numbers (the institution and HR); finance reads the account it pays into, not the phone."""
+    return number if user.sees_clear_ids else mask_phone(number)
 
 
 def text_for(user: User, text: str) -> str:
@@ -224,9 +232,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _xlsx_response(book: Workbook, filename: str) -> HttpResponse:
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response = HttpResponse(tabular.xlsx_bytes(book), content_type=XLSX)
     response.headers["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
@@ -476,7 +482,7 @@ def _payment_rows(user: User, claim: SubsidyClaim) -> list[dict[str, Any]]:
                 "amount": money(p.amount),
                 "recovered": money(recovered),
                 "outstanding": money(p.amount - recovered),
-                "clawbacks": list(p.clawbacks.select_related("recorded_by").order_by("decided_on", "id")),
+                "clawbacks": p.clawbacks_in_order,  # type: ignore[attr-defined]
             }
         )
     return rows
@@ -496,7 +502,7 @@ def _facts(user: User, claim: SubsidyClaim) -> list[tuple[str, Any]]:
         ("培训班", f"{cls.code} {cls.name}"),
         ("县（市、区） / 行业主管部门", f"{cls.area.name} / {cls.lead_department.name}"),
         ("培训日期", f"{cls.start:%Y-%m-%d} 至 {cls.end:%Y-%m-%d}"),
-        ("联系人 / 电话", f"{claim.contact} / {claim.phone}"),
+        ("联系人 / 电话", f"{claim.contact} / {phone_for(user, claim.phone)}"),
         ("开户银行 / 账号", f"{claim.bank_name} / {account_for(user, claim.bank_account)}"),
         ("申请承诺", "已签署" if claim.committed else "未签署"),
         ("政策 / 核算时间", f"{claim.policy or '—'} / {computed}"),
@@ -735,12 +741,14 @@ def claim_return_view(request: HttpRequest, pk: int) -> HttpResponse:
 @chinese
 @login_required
 @require_POST
+@sensitive_post_parameters(REAUTH_PASSWORD, REAUTH_OTP)
 def claim_disburse_view(request: HttpRequest, pk: int) -> HttpResponse:
     def run(user: User, claim: SubsidyClaim) -> str:
         posted = Posted(request.POST)
         amount = posted.amount("amount", "拨付金额")
         paid_on = posted.date("paid_on", "拨付日期")
         posted.check("拨付信息")
+        reauth_posted(request)  # after the form's own checks, so a typo does not spend a TOTP code
         data = DisbursementInput(amount, paid_on, posted.text("bank_reference"), posted.text("fund_source"))
         disbursement, created = claim_disburse(
             claim=claim, actor=user, idempotency_key=posted.text("idempotency_key"), data=data
@@ -755,6 +763,7 @@ def claim_disburse_view(request: HttpRequest, pk: int) -> HttpResponse:
 @chinese
 @login_required
 @require_POST
+@sensitive_post_parameters(REAUTH_PASSWORD, REAUTH_OTP)
 def payment_clawback_view(request: HttpRequest, pk: int, payment_id: int | None = None) -> HttpResponse:
     def run(user: User, claim: SubsidyClaim) -> str:
         chosen = payment_id or _int_or_zero(request.POST.get("payment_id"))
@@ -765,6 +774,7 @@ def payment_clawback_view(request: HttpRequest, pk: int, payment_id: int | None 
         amount = posted.amount("amount", "收缴金额")
         decided_on = posted.date("decided_on", "收缴日期")
         posted.check("收缴信息")
+        reauth_posted(request)
         data = ClawbackInput(amount, posted.text("rule"), posted.text("reason"), posted.text("reference"), decided_on)
         made = payment_clawback(payment=payment, actor=user, data=data)
         return f"已登记收缴 {money(made.amount)} 元（{made.rule}），原拨付记录保留"
@@ -965,7 +975,7 @@ def _batch_xlsx(user: User, batch: FinanceBatch) -> HttpResponse:
                 c.bank_name,
                 account_for(user, c.bank_account),
                 c.contact,
-                c.phone,
+                phone_for(user, c.phone),
                 _STATE_ZH.get(c.state, c.state),
             ]
         )
@@ -1005,10 +1015,12 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @chinese
 @login_required
 @require_POST
+@sensitive_post_parameters(REAUTH_PASSWORD, REAUTH_OTP)
 def batch_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     batch = _get_batch(user, pk)
     try:
+        reauth_posted(request)
         signed = batch_sign(
             batch=batch,
             actor=user,

@@ -30,7 +30,7 @@ from jineng.policy.catalog import OUTCOME_ZH, Outcome
 from jineng.policy.findings import Finding
 from jineng.policy.rules.supervision import makeup_counts, satisfaction_rate
 
-from ..api import READ_ERRORS, WRITE_ERRORS, ApiError
+from ..api import READ_ERRORS, WRITE_ERRORS, ApiError, Offset
 from . import selectors, services
 from .models import HourKind, Inspection, SatisfactionResponse, Suspension
 
@@ -584,7 +584,7 @@ def videos_expiring(
     request: HttpRequest,
     within_days: Annotated[int, param.Query(ge=0, le=3660, description="今后多少天内届满")] = 90,
     limit: Annotated[int, param.Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, param.Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[VideoOut]:
     user = api_user(request)
     with refusals_masked(user):

@@ -21,29 +21,30 @@ from django.http import HttpRequest
 from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.params import functions as param
 
+from jineng import tabular
 from jineng.accounts.auth import AUTH, api_user
 from jineng.accounts.models import Role
 from jineng.classes.selectors import class_get
 from jineng.ids import mask_ric
+from jineng.inputs import upload_limit_for
+from jineng.ratelimit import BULK
 
-from ..api import ApiError, ErrorOut
+from ..api import RATE_LIMITED, ApiError, ErrorOut, Offset
 from .auth import DeviceAuth, device_of
 from .ingest import FIELDS, LABELS, MAX_PUSH_EVENTS, IngestResult, checkins_import, checkins_push
 from .models import CheckIn
 
 router = Router(tags=["人脸签到"])
 
-MAX_IMPORT_BYTES = 256 * 1024 * 1024
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 
 _WRITE_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 
 
-class BatchOut(Schema):
+class CheckInBatchOut(Schema):
     batch: int = Field(description="签到批次 id")
     rows: int = Field(description="本批事件数（不含空行）")
     inserted: int = Field(description="新增的签到")
@@ -103,18 +104,21 @@ _PUSH_BODY = {
 }
 
 
-def _out(result: IngestResult) -> BatchOut:
-    return BatchOut(batch=result.batch.pk, rows=result.rows, inserted=result.inserted, duplicates=result.duplicates)
+def _out(result: IngestResult) -> CheckInBatchOut:
+    return CheckInBatchOut(
+        batch=result.batch.pk, rows=result.rows, inserted=result.inserted, duplicates=result.duplicates
+    )
 
 
 @router.post(
     "/checkins",
     auth=DeviceAuth(),
     summary=f"签到设备推送人脸签到（设备密钥；每次最多 {MAX_PUSH_EVENTS} 条；重发的事件不重复计入）",
-    response={200: BatchOut, **_WRITE_ERRORS},
+    response={200: CheckInBatchOut, **_WRITE_ERRORS, **RATE_LIMITED},
+    throttle=BULK,
     openapi_extra=_PUSH_BODY,
 )
-def push_checkins(request: HttpRequest) -> BatchOut:
+def push_checkins(request: HttpRequest) -> CheckInBatchOut:
     device = device_of(request)
     try:
         body = request.body
@@ -127,17 +131,16 @@ def push_checkins(request: HttpRequest) -> BatchOut:
     "/checkins/import",
     auth=AUTH,
     summary="导入本机构签到设备的离线签到记录（CSV 或 JSON Lines；有错误行则一条不导入，逐行列出）",
-    response={200: BatchOut, **_WRITE_ERRORS},
+    response={200: CheckInBatchOut, **_WRITE_ERRORS, **RATE_LIMITED},
+    throttle=BULK,
 )
-def import_checkins(request: HttpRequest, file: File[UploadedFile]) -> BatchOut:
+def import_checkins(request: HttpRequest, file: File[UploadedFile]) -> CheckInBatchOut:
     user = api_user(request)
-    if file.size is not None and file.size > MAX_IMPORT_BYTES:
-        raise ApiError(
-            413,
-            "too_large",
-            "签到文件过大",
-            [{"path": "file", "message": f"文件不超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB，请分批导入"}],
-        )
+    # Offline records run to a million rows: JINENG_CHECKIN_IMPORT_MAX_MB, not the lists' limit.
+    limit = upload_limit_for(request.path_info)
+    too_big = tabular.size_problem(file.size, file.name or "checkins", limit=limit, what="签到文件")
+    if too_big is not None:
+        raise ApiError(413, "too_large", too_big, [{"path": "file", "message": too_big}])
     return _out(checkins_import(actor=user, content=file.read(), filename=file.name or ""))
 
 

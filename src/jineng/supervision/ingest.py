@@ -58,7 +58,8 @@ from jineng.accounts.models import Role, User
 from jineng.audit.services import audit_record
 from jineng.classes.errors import InvalidInput, NotPermitted, ServiceError
 from jineng.classes.models import ClassState, Enrollment, TrainingClass
-from jineng.registry.models import CheckinDevice, Person
+from jineng.crypto import frame_blind_index
+from jineng.registry.models import RIC_PURPOSE, CheckinDevice, Person
 
 from .models import CheckIn, CheckInBatch
 
@@ -497,21 +498,22 @@ def _classes(cursor: Any, codes: list[str]) -> pl.DataFrame:
 
 
 def _rosters(cursor: Any, class_ids: list[int]) -> pl.DataFrame:
-    """Who is on the rosters of the batch's classes, by id number: about 100,000 rows for a file of
-    2,000 classes, read at once instead of looking up a million persons."""
+    """Who is on the rosters of the batch's classes, by the keyed hash of their id number (the ID
+    itself is stored encrypted): about 100,000 rows for a file of 2,000 classes, read at once
+    instead of looking up a million persons."""
     where, params = _among("e.training_class_id", class_ids)
     sql = (
-        f"SELECT e.training_class_id, p.id_number, e.person_id FROM {Enrollment._meta.db_table} e "
+        f"SELECT e.training_class_id, p.id_hash, e.person_id FROM {Enrollment._meta.db_table} e "
         f"JOIN {Person._meta.db_table} p ON p.id = e.person_id WHERE {where}"
     )
-    return _fetch(cursor, sql, params, {"class_id": pl.Int64, "id_number": pl.String, "person_id": pl.Int64})
+    return _fetch(cursor, sql, params, {"class_id": pl.Int64, "id_hash": pl.String, "person_id": pl.Int64})
 
 
-def _registered(cursor: Any, id_numbers: list[str]) -> pl.Series:
-    """Which of these id numbers (found on no roster of their row's class) are persons at all."""
-    where, params = _among("id_number", id_numbers)
-    sql = f"SELECT id_number FROM {Person._meta.db_table} WHERE {where}"
-    return _fetch(cursor, sql, params, {"id_number": pl.String})["id_number"]
+def _registered(cursor: Any, id_hashes: list[str]) -> pl.Series:
+    """Which of these id numbers (by keyed hash; found on no roster of their row's class) are persons at all."""
+    where, params = _among("id_hash", id_hashes)
+    sql = f"SELECT id_hash FROM {Person._meta.db_table} WHERE {where}"
+    return _fetch(cursor, sql, params, {"id_hash": pl.String})["id_hash"]
 
 
 def _state_label(state: pl.Expr) -> pl.Expr:
@@ -574,18 +576,21 @@ def _resolve(cursor: Any, frame: pl.DataFrame, institution_id: int | None) -> tu
     devices = _devices(cursor, _distinct(frame, "device"))
     classes = _classes(cursor, _distinct(frame, "class"))
     rosters = _rosters(cursor, classes["class_id"].to_list())
+    # Persons are found by the keyed hash of their id number (upper-cased by parse, as stored),
+    # computed once per distinct number, not per event.
+    hashed = frame_blind_index(frame, "id_number", "id_hash", purpose=RIC_PURPOSE)
     # Left joins keep every row, in file order: COPY then appends in the order devices sent.
     rows = (
-        frame.join(devices, on="device", how="left", maintain_order="left")
+        hashed.join(devices, on="device", how="left", maintain_order="left")
         .join(classes, on="class", how="left", maintain_order="left")
-        .join(rosters, on=["class_id", "id_number"], how="left", maintain_order="left")
+        .join(rosters, on=["class_id", "id_hash"], how="left", maintain_order="left")
     )
-    unrostered = rows.filter(pl.col("id_number").is_not_null() & pl.col("person_id").is_null())
+    unrostered = rows.filter(pl.col("id_hash").is_not_null() & pl.col("person_id").is_null())
     registered = (
-        _registered(cursor, _distinct(unrostered, "id_number")) if unrostered.height else pl.Series([], dtype=pl.String)
+        _registered(cursor, _distinct(unrostered, "id_hash")) if unrostered.height else pl.Series([], dtype=pl.String)
     )
     rows = rows.with_columns(
-        registered=pl.col("person_id").is_not_null() | pl.col("id_number").is_in(registered.implode()).fill_null(False)
+        registered=pl.col("person_id").is_not_null() | pl.col("id_hash").is_in(registered.implode()).fill_null(False)
     )
     checks = [(field, fails.fill_null(False), why) for field, fails, why in _reference_checks(institution_id)]
     failing = rows.filter(pl.any_horizontal(fails for _, fails, _ in checks))

@@ -26,6 +26,7 @@ from django.utils import timezone
 from jineng.accounts.models import Role, User
 from jineng.classes.models import Enrollment, TrainingClass
 from jineng.classes.selectors import classes_for
+from jineng.crypto import decrypt
 from jineng.db import fetch_all, json_value
 from jineng.online.models import OnlineCourse, OnlineResult
 from jineng.policy.catalog import BY_ID
@@ -44,7 +45,7 @@ from jineng.policy.rules.supervision import (
     sup_theory_video,
     sup_video_all_visible,
 )
-from jineng.registry.models import Person
+from jineng.registry.models import RIC_PURPOSE, Person
 
 from .models import CheckIn, ClassHour, HourKind, Inspection, MakeUp, SatisfactionResponse, Suspension, VideoSegment
 
@@ -295,7 +296,9 @@ def _roster(cls: TrainingClass, person_id: int | None) -> list[tuple[Any, ...]]:
         WHERE e.training_class_id = %s {"AND e.person_id = %s" if person_id is not None else ""}
         ORDER BY e."row", e.id
     """
-    return fetch_all(sql, [cls.pk] if person_id is None else [cls.pk, person_id])
+    rows = fetch_all(sql, [cls.pk] if person_id is None else [cls.pk, person_id])
+    # Raw SQL reads the stored ciphertext: opened here as the model field would.
+    return [(*row[:4], decrypt(row[4], purpose=RIC_PURPOSE), *row[5:]) for row in rows]
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -407,38 +410,41 @@ class Eligibility:
 
 
 def _online_reasons(
-    cls: TrainingClass, person_id: int | None
-) -> tuple[dict[str, list[Finding]], dict[str, list[str]], list[str]]:
-    """ONL-* reasons per resident ID from the online audit's results for the class's courses, the
-    courses still without a result per resident ID, and the class's course codes."""
+    cls: TrainingClass, person_id: int | None, subjects: dict[int, str]
+) -> tuple[dict[int, list[Finding]], dict[int, list[str]], list[str]]:
+    """ONL-* reasons per roster entry from the online audit's results for the class's courses, the
+    courses still without a result per roster entry, and the class's course codes.
+
+    Results carry the learner's keyed hash, joined to the roster through Person.id_hash; `subjects`
+    (roster entry → "trainee:<ID>") names the trainee in the findings."""
     courses = list(OnlineCourse.objects.filter(classes=cls).order_by("code").values_list("code", "name"))
     if not courses:
         return {}, {}, []
     link = OnlineCourse.classes.through._meta.db_table
     sql = f"""
-        SELECT r.learner, r.course, r.recognised, r.findings
+        SELECT e.id, r.course, r.recognised, r.findings
         FROM {OnlineResult._meta.db_table} r
-        JOIN {Person._meta.db_table} p ON p.id_number = r.learner
+        JOIN {Person._meta.db_table} p ON p.id_hash = r.learner
         JOIN {Enrollment._meta.db_table} e ON e.person_id = p.id AND e.training_class_id = %s
         JOIN {OnlineCourse._meta.db_table} oc ON oc.code = r.course
         JOIN {link} cc ON cc.onlinecourse_id = oc.id AND cc.trainingclass_id = %s
         {"WHERE e.person_id = %s" if person_id is not None else ""}
-        ORDER BY r.learner, r.course
+        ORDER BY e."row", e.id, r.course
     """
     params: list[Any] = [cls.pk, cls.pk] + ([person_id] if person_id is not None else [])
     names = dict(courses)
-    reasons: dict[str, list[Finding]] = defaultdict(list)
-    seen: dict[str, set[str]] = defaultdict(set)
-    for learner, course, recognised, stored in fetch_all(sql, params):
-        seen[learner].add(course)
+    reasons: dict[int, list[Finding]] = defaultdict(list)
+    seen: dict[int, set[str]] = defaultdict(set)
+    for entry, course, recognised, stored in fetch_all(sql, params):
+        seen[entry].add(course)
         if recognised:
             continue
-        subject = f"trainee:{learner}"
+        subject = subjects[entry]
         for item in json_value(stored) or []:
             rule = str(item.get("rule", ""))
             if rule not in BY_ID:
                 continue
-            reasons[learner].append(
+            reasons[entry].append(
                 finding(
                     rule,
                     subject,
@@ -451,7 +457,7 @@ def _online_reasons(
                     scope="hours",
                 )
             )
-    missing = {learner: [c for c, _ in courses if c not in got] for learner, got in seen.items()}
+    missing = {entry: [c for c, _ in courses if c not in got] for entry, got in seen.items()}
     return reasons, missing, [c for c, _ in courses]
 
 
@@ -482,7 +488,8 @@ def eligibility(
         )
         if standing is not None:
             class_reasons.append(standing)
-    online, missing, courses = _online_reasons(cls, person_id)
+    subjects = {t.enrollment_id: f"trainee:{t.id_number}" for t in record.trainees}
+    online, missing, courses = _online_reasons(cls, person_id, subjects)
     trainees = []
     for t in record.trainees:
         subject = f"trainee:{t.id_number}"
@@ -495,8 +502,8 @@ def eligibility(
         )
         if face is not None:
             reasons.append(face)
-        reasons.extend(online.get(t.id_number, []))
-        pending = [f"线上课程 {code} 尚无学习核查结果" for code in missing.get(t.id_number, courses)]
+        reasons.extend(online.get(t.enrollment_id, []))
+        pending = [f"线上课程 {code} 尚无学习核查结果" for code in missing.get(t.enrollment_id, courses)]
         trainees.append(TraineeEligibility(t.enrollment_id, t.row, t.name, t.id_number, t.rate, reasons, pending))
     pending = [] if record.hours else ["尚未录入课表，无法核对签到与录像"]
     return Eligibility(record.policy, class_reasons, pending, trainees)

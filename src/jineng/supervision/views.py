@@ -3,7 +3,6 @@ trainee's eligibility so far — the same selectors as the API, rendered for the
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import quote
@@ -17,6 +16,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from jineng import tabular
 from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
 from jineng.classes.models import TrainingClass
@@ -217,9 +217,7 @@ def _expiring_xlsx(rows: QuerySet[VideoSegment], days: int) -> HttpResponse:
         row[0].number_format = "yyyy-mm-dd"
         row[7].number_format = row[8].number_format = "yyyy-mm-dd hh:mm"
     sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response = HttpResponse(tabular.xlsx_bytes(book), content_type=XLSX)
     name = f"录像留存到期报告-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response

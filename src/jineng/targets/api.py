@@ -19,7 +19,7 @@ from ninja.params import functions as param
 from jineng.accounts.auth import AUTH, api_user
 from jineng.classes.models import SpecialAction, TrainingClass
 
-from ..api import READ_ERRORS, WRITE_ERRORS, ApiError
+from ..api import READ_ERRORS, WRITE_ERRORS, ApiError, Offset
 from .selectors import as_dict, drilldown, reach_of
 from .views import DRILL_INDICATORS, drill_label, drill_total, period_of, read_overview, refresh_progress
 
@@ -32,7 +32,6 @@ NOT_FOUND = "找不到目标任务进度，或不在您的管辖范围内"
 Year = Annotated[int | None, param.Query(ge=2000, le=2100, description="年度（默认：方案年度 2023）")]
 AsOf = Annotated[dt.date | None, param.Query(description="截至日期（默认：该年度内为今天，否则为该年 12 月 31 日）")]
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 UnitId = Annotated[int | None, param.Query(ge=1)]
 
 

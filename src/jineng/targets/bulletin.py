@@ -46,6 +46,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
+from jineng import tabular
 from jineng.accounts.models import User
 from jineng.policy.findings import Finding, percent
 from jineng.policy.loader import policies
@@ -683,9 +684,7 @@ def to_xlsx(b: Bulletin) -> bytes:
     _indicator_sheet(book, b)
     book.properties.title = b.title
     book.properties.creator = "jineng"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return tabular.xlsx_bytes(book)
 
 
 # ── PDF ───────────────────────────────────────────────────────────────────────────────────────

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from jineng.accounts.models import Role, User
-from jineng.classes.models import COUNTED_STATES, SpecialAction, TrainingClass
+from jineng.classes.models import COUNTED_STATES, Enrollment, SpecialAction, TrainingClass
 from jineng.plan.loader import COLUMNS
 from jineng.policy.findings import Finding
 from jineng.policy.loader import policies
@@ -448,7 +448,18 @@ def drilldown(
             qs = qs.filter(occupation__manufacturing=True)
         if indicator == "apprentices":
             qs = qs.filter(training_type="apprenticeship")
-        return qs.annotate(counted=Count("enrollments")).order_by("-end", "-id")
+        # Per class as a correlated subquery, not a join + GROUP BY over every roster entry of the
+        # scope: the page is cut first, and count() leaves the subquery out.
+        per_class = (
+            Enrollment.objects.filter(training_class=OuterRef("pk"))
+            .order_by()
+            .values("training_class")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return qs.annotate(counted=Coalesce(Subquery(per_class, output_field=IntegerField()), 0)).order_by(
+            "-end", "-id"
+        )
     if indicator in CERTIFICATE_MEASURES:
         counts = certificate_counts_by_class(
             year=year, as_of=as_of, measure=indicator, classes=qs.values("pk").query.sql_with_params()

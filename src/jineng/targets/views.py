@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -26,7 +25,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,10 +35,11 @@ from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from jineng import tabular
 from jineng.accounts.models import Role, User
 from jineng.audit.services import audit_record
 from jineng.classes.errors import InvalidInput, NotPermitted, ServiceError
-from jineng.classes.models import SpecialAction, TrainingClass
+from jineng.classes.models import Enrollment, SpecialAction, TrainingClass
 from jineng.plan.loader import ACTION_COLUMNS, ANNEX1_COLUMNS, ANNEX2_COLUMNS, load_plan
 from jineng.policy.findings import Finding, percent
 from jineng.policy.rules.indicators import Progress
@@ -746,7 +746,10 @@ Drilled = QuerySet[TrainingClass] | CountedClasses
 def drill_total(rows: Drilled) -> int:
     """What the listed classes add up to (for a training figure, the figure itself)."""
     if isinstance(rows, QuerySet):
-        return int(rows.aggregate(total=Sum("counted"))["total"] or 0)
+        # A training figure: each class counts its roster entries (drilldown's `counted`), so the
+        # total is the roster entries of the listed classes — one counting join, rather than the
+        # per-class count evaluated for every class of the figure and summed.
+        return Enrollment.objects.filter(training_class__in=rows.values("pk")).count()
     return sum(int(getattr(c, "counted", 0)) for c in rows)
 
 
@@ -786,9 +789,7 @@ def _drill_xlsx(qs: Drilled, title: str, period: Period, label: str) -> HttpResp
     for row in sheet.iter_rows(min_row=3):
         row[6].number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response = HttpResponse(tabular.xlsx_bytes(book), content_type=XLSX)
     name = f"目标进度明细-{label}-{period.as_of:%Y%m%d}.xlsx"
     response.headers["Content-Disposition"] = content_disposition_header(True, name)
     return response

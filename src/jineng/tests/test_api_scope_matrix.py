@@ -244,7 +244,7 @@ def test_only_the_audit_administrator_reads_the_audit_log(people: Cast, scene: S
 def test_a_worker_sees_the_class_they_are_enrolled_in_and_only_their_own_roster_entry(
     people: Cast, scene: Scene
 ) -> None:
-    own = Person.objects.get(id_number=scene.ids[0])
+    own = Person.objects.by_id_number(scene.ids[0]).get()
     worker = user("w1", Role.WORKER)
     worker.person = own
     worker.save()

@@ -17,12 +17,14 @@ from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.params import functions as param
 
+from jineng import tabular
 from jineng.accounts.auth import AUTH, api_user, refusals_masked
 from jineng.accounts.models import Role, User
 from jineng.classes.errors import NotPermitted
 from jineng.ids import mask_ric
+from jineng.ratelimit import BULK
 
-from ..api import READ_ERRORS, WRITE_ERRORS, ApiError
+from ..api import RATE_LIMITED, READ_ERRORS, WRITE_ERRORS, ApiError, Offset
 from . import selectors
 from .models import Voucher, VoucherBatch, VoucherState
 from .services import voucher_cancel, voucher_redeem, vouchers_issue
@@ -31,10 +33,8 @@ router = Router(tags=["电子培训券"], auth=AUTH)
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 Limit = Annotated[int, param.Query(ge=1, le=MAX_LIMIT, description=f"每页条数（最多 {MAX_LIMIT}）")]
-Offset = Annotated[int, param.Query(ge=0, description="跳过的条数")]
 
 
 _STATE_ZH = dict(VoucherState.choices)
@@ -107,7 +107,7 @@ class BatchOut(Schema):
     states: dict[str, int] = Field(description="各状态张数")
 
 
-class BatchPage(Schema):
+class VoucherBatchPage(Schema):
     count: int
     limit: int
     offset: int
@@ -119,7 +119,7 @@ class RedeemIn(Schema):
     enrollment_id: int = Field(description="花名册条目 id（本机构培训班的学员）")
 
 
-class CancelIn(Schema):
+class VoucherCancelIn(Schema):
     reason: str = Field(max_length=500, description="作废理由")
 
 
@@ -250,10 +250,12 @@ def target(
     )
 
 
-@router.get("/vouchers/batches", summary="发放批次（本单位；市人社局为全市）", response={200: BatchPage, **READ_ERRORS})
-def batches(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> BatchPage:
+@router.get(
+    "/vouchers/batches", summary="发放批次（本单位；市人社局为全市）", response={200: VoucherBatchPage, **READ_ERRORS}
+)
+def batches(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> VoucherBatchPage:
     qs = selectors.batches_for(api_user(request))
-    return BatchPage(
+    return VoucherBatchPage(
         count=qs.count(), limit=limit, offset=offset, items=[batch_out(b) for b in qs[offset : offset + limit]]
     )
 
@@ -261,7 +263,8 @@ def batches(request: HttpRequest, limit: Limit = DEFAULT_LIMIT, offset: Offset =
 @router.post(
     "/vouchers/batches",
     summary="按名单实名发放培训券（XLSX/CSV：身份证号、姓名、意愿；有错误行则一张不发，逐行列出）",
-    response={201: BatchOut, **WRITE_ERRORS},
+    response={201: BatchOut, **WRITE_ERRORS, **RATE_LIMITED},
+    throttle=BULK,
 )
 def issue(
     request: HttpRequest,
@@ -270,13 +273,9 @@ def issue(
     purpose: Form[str] = "",
 ) -> Status[BatchOut]:
     user = api_user(request)
-    if file.size is not None and file.size > MAX_UPLOAD_BYTES:
-        raise ApiError(
-            422,
-            "invalid_request",
-            "名单文件过大",
-            [{"path": "file", "message": f"文件不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"}],
-        )
+    too_big = tabular.size_problem(file.size, file.name or "list", what="名单文件")
+    if too_big is not None:  # refused by its size, before a byte of it is read
+        raise ApiError(413, "payload_too_large", too_big, [{"path": "file", "message": too_big}])
     with refusals_masked(user):
         batch = vouchers_issue(
             actor=user, content=file.read(), filename=file.name or "list", issued_on=issued_on, purpose=purpose
@@ -314,7 +313,7 @@ def voucher_detail(request: HttpRequest, voucher_id: int) -> VoucherOut:
 @router.post(
     "/vouchers/{int:voucher_id}/cancel", summary="作废未使用的培训券", response={200: VoucherOut, **WRITE_ERRORS}
 )
-def cancel(request: HttpRequest, voucher_id: int, payload: CancelIn) -> VoucherOut:
+def cancel(request: HttpRequest, voucher_id: int, payload: VoucherCancelIn) -> VoucherOut:
     user = api_user(request)
     voucher = _visible(user, voucher_id)
     with refusals_masked(user):

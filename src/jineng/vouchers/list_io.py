@@ -10,7 +10,6 @@ by real name and a bad number cannot be anyone's.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -179,6 +178,4 @@ def list_template_xlsx() -> bytes:
     ):
         notes.append([line])
     notes.column_dimensions["A"].width = 100
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return tabular.xlsx_bytes(book)

@@ -94,7 +94,12 @@ class Voucher(models.Model):
                 condition=Q(value__isnull=True) | Q(certificate__isnull=False), name="voucher_value_needs_certificate"
             ),
         ]
-        indexes = [models.Index(fields=("holder", "state"), name="voucher_holder_state")]
+        indexes = [
+            models.Index(fields=("holder", "state"), name="voucher_holder_state"),
+            # The lists' order: a page is read off the index instead of sorting every voucher of
+            # the reader's scope (the city: 50,000 a year) joined with its holder and enrolment.
+            models.Index(fields=("issued_on", "id"), name="voucher_issued_order"),
+        ]
 
     def __str__(self) -> str:
         return self.code

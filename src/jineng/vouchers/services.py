@@ -22,6 +22,7 @@ from jineng.accounts.models import Role, User
 from jineng.audit.services import audit_record
 from jineng.classes.errors import InvalidInput, InvalidTransition, NotPermitted, RuleBlocked
 from jineng.classes.models import ClassState, Enrollment, TrainingClass
+from jineng.crypto import blind_index
 from jineng.policy.loader import policies
 from jineng.policy.parameters import Parameters
 from jineng.policy.rules.subsidy import subsidy_amount
@@ -62,10 +63,18 @@ def new_codes(count: int) -> list[str]:
     return sorted(codes)
 
 
+LIST_PURPOSE = "voucher_list"
+
+
 def list_digest(*, org_id: int, issued_on: dt.date, id_numbers: Sequence[str]) -> str:
-    """What makes a list "the same list re-sent": the issuing org, the date and the set of IDs."""
+    """What makes a list "the same list re-sent": the issuing org, the date and the set of IDs.
+
+    Sealed by the data key (jineng.crypto): a bare SHA-256 of a one-person list could be matched
+    against every plausible resident ID. The keyed hash is taken of that SHA-256, so the digests
+    stored before were converted in place (migration 0002_seal_list_digest).
+    """
     text = f"{org_id}|{issued_on.isoformat()}|{','.join(sorted(id_numbers))}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return blind_index(hashlib.sha256(text.encode("utf-8")).hexdigest(), purpose=LIST_PURPOSE)
 
 
 def may_issue(actor: User) -> bool:
@@ -138,7 +147,7 @@ def vouchers_issue(
     # Locked so that two batches issued at once cannot both give a live voucher to one person.
     existing = {
         person.id_number: person
-        for person in Person.objects.select_for_update().filter(id_number__in=list(first_row)).order_by("pk")
+        for person in Person.objects.select_for_update().with_id_numbers(first_row).order_by("pk")
     }
     # Looked up once the persons are locked: a copy of the list sent at the same time waits for the
     # first to commit and then finds its batch here.
@@ -203,11 +212,9 @@ def vouchers_issue(
         # Another list registering the same new person committed first; retrying sees the person.
         raise InvalidTransition("名单中的新人员正由另一次发放同时登记，未发放任何一张：请重新提交") from exc
     if any(x.pk is None for x in new_people):  # backends without RETURNING: read the keys back
-        keys = dict(
-            Person.objects.filter(id_number__in=[x.id_number for x in new_people]).values_list("id_number", "pk")
-        )
+        keys = dict(Person.objects.filter(id_hash__in=[x.id_hash for x in new_people]).values_list("id_hash", "pk"))
         for x in new_people:
-            x.pk = keys[x.id_number]
+            x.pk = keys[x.id_hash]
     existing.update({x.id_number: x for x in new_people})
     Voucher.objects.bulk_create(
         [

@@ -8,7 +8,6 @@ posts are answered with a redirect (POST-redirect-GET), a refused one re-renders
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from jineng import tabular
 from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
 from jineng.classes.errors import ServiceError
@@ -39,7 +39,6 @@ from .services import REDEEMABLE_CLASS_STATES, may_issue, voucher_cancel, vouche
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 EXPORT_COLUMNS = (
     *("券码", "状态", "持券人", "身份证号", "批次号", "发放日期", "有效期至"),
     *("使用班级", "花名册序号", "使用时间", "兑现证书", "兑现金额（元）", "兑现时间"),
@@ -123,9 +122,7 @@ def _export(user: User, rows: QuerySet[Voucher]) -> HttpResponse:
         row[9].number_format = row[12].number_format = "yyyy-mm-dd hh:mm"
         row[11].number_format = "#,##0.00"
     sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response = HttpResponse(tabular.xlsx_bytes(book), content_type=XLSX)
     name = f"电子培训券-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response
@@ -200,8 +197,8 @@ def issue(request: HttpRequest) -> HttpResponse:
         fields.append({"path": "issued_on", "message": "发放日期：应为 YYYY-MM-DD"})
     if upload is None:
         fields.append({"path": "file", "message": "名单文件：请选择 XLSX 或 CSV 文件"})
-    elif upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
-        fields.append({"path": "file", "message": f"名单文件：不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"})
+    elif (too_big := tabular.size_problem(upload.size, upload.name or "list", what="名单文件")) is not None:
+        fields.append({"path": "file", "message": too_big})
     if fields:
         refusal = {"message": f"发放信息有 {len(fields)} 处错误", "fields": fields}
     if refusal is None and upload is not None:

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from jineng.audit.models import AuditEvent
 from jineng.audit.services import audit_record
 from jineng.classes.services import class_create
 from jineng.testing import Cast, class_input, person
@@ -89,3 +90,25 @@ def test_the_audit_log_pages_by_fifty(client: Client, people: Cast) -> None:
     first = client.get("/audit/?event=account").content.decode()
     assert len(rows(first)) == 50 and "第 1 / 2 页" in first and "?event=account&amp;page=2" in first
     assert len(rows(client.get("/audit/?event=account&page=2").content.decode())) == 5
+
+
+def test_the_audit_administrator_checks_the_chain_from_the_page_and_the_check_is_logged(
+    client: Client, people: Cast
+) -> None:
+    class_create(actor=people.alice, data=class_input())
+    client.force_login(people.audrey)
+    page = client.get("/audit/verify/").content.decode()
+    assert "开始校验" in page and "--expect-head" in page
+    body = client.post("/audit/verify/").content.decode()
+    assert "审计链完整" in body and "链头：" in body
+    [check] = AuditEvent.objects.filter(event="audit.verify")
+    assert check.actor == people.audrey and check.changes["ok"] == [None, True]
+    assert check.note.startswith(f"链头 {check.seq - 1}:")
+    listing = client.get("/audit/").content.decode()
+    assert f'<td class="num" title="哈希 {check.hash}">{check.seq}</td>' in listing
+
+
+def test_only_the_audit_administrator_checks_the_chain(client: Client, people: Cast) -> None:
+    client.force_login(people.sam)
+    assert client.post("/audit/verify/").status_code == 403
+    assert not AuditEvent.objects.filter(event="audit.verify").exists()

@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from jineng.accounts.models import User
+from jineng.accounts.otp import totp_required
 from jineng.classes.models import ClassState, TrainingClass
 from jineng.classes.roster_io import COLUMNS, roster_template_xlsx
-from jineng.testing import cast, make_ric, unit
+from jineng.testing import cast, make_ric, totp_code, totp_enrol, unit
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Jineng-浏览器-2023"
@@ -64,6 +66,8 @@ def test_a_class_goes_from_application_to_approval_in_the_browser(live_server, t
     for account in (people.alice, people.dan1, people.dan2, people.hana1, people.hana2):
         account.set_password(PASSWORD)
         account.save()
+        if totp_required(account):  # reviewers log in with a TOTP code too
+            totp_enrol(account)
     roster = roster_xlsx(tmp_path / "花名册.xlsx", 81)
     shots = Path(os.environ.get("JINENG_SCREENSHOT_DIR") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -74,6 +78,11 @@ def test_a_class_goes_from_application_to_approval_in_the_browser(live_server, t
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.get_by_role("button", name="登录").click()
+        account = User.objects.get(username=username)
+        if totp_required(account):
+            page.wait_for_url(f"{base}/login/otp/")
+            page.fill("input[name=code]", totp_code(account))
+            page.get_by_role("button", name="验证").click()
         page.wait_for_url(f"{base}/todo/")
 
     def sign_out(page: Page) -> None:

@@ -113,6 +113,27 @@ def test_every_role_has_an_account_that_logs_in_with_the_demo_password(seeded: s
     assert client.get("/admin/").status_code == 200
 
 
+def test_reviewers_finance_and_administrators_log_in_with_the_documented_demo_code(seeded: str) -> None:
+    from jineng.accounts.models import TotpDevice
+    from jineng.accounts.otp import totp_required
+    from jineng.demo.seed import DEMO_TOTP_SECRET
+    from jineng.testing import totp_code
+
+    assert DEMO_TOTP_SECRET in seeded
+    if README.exists():
+        assert DEMO_TOTP_SECRET in README.read_text(encoding="utf-8")
+    with_totp = {
+        u.username for u in User.objects.filter(username__in=[a.username for a in ACCOUNTS]) if totp_required(u)
+    }
+    assert {"finance", "hr_yz_1", "dept_mii_1", "security"} <= with_totp and "clerk_yz" not in with_totp
+    devices = TotpDevice.objects.filter(user__username__in=with_totp, confirmed_at__isnull=False)
+    assert devices.count() == len(with_totp) and {d.secret for d in devices} == {DEMO_TOTP_SECRET}
+    client = Client()
+    client.post("/login/", {"username": "finance", "password": DEFAULT_DEMO_PASSWORD})
+    answer = client.post("/login/otp/", {"code": totp_code(User.objects.get(username="finance"))})
+    assert answer.status_code == 302 and client.get("/subsidy/finance/").status_code == 200
+
+
 def test_approved_classes_carry_five_real_steps_signed_two_and_two(seeded: str) -> None:
     approved = TrainingClass.objects.filter(state=ClassState.APPROVED)
     assert approved.count() >= 3

@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from jineng.audit.models import AuditEvent
 from jineng.ids import mask_ric
+from jineng.registry.models import ric_key
 from jineng.testing import Cast, make_ric
 
 from ..errors import BatchConflict, EventsInvalid
 from ..events import frame_from_records
 from ..models import EventBatch, LearningEvent, OnlineResult
-from ..services import PushAnswer, canonical, events_push
+from ..services import PushAnswer, canonical, events_push, sealed_learners
 from .push_builders import DAY, Setting, course, platform, session, setting
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +40,12 @@ def push(world: Setting, batch_id: str, events: list[dict[str, Any]]) -> PushAns
 
 
 def result(learner: str, code: str = "CRS-1") -> OnlineResult:
-    return OnlineResult.objects.get(learner=learner, course=code)
+    return OnlineResult.objects.get(learner=ric_key(learner), course=code)
 
 
 def keyed_frame(events: list[dict[str, Any]]) -> Any:
-    return canonical(frame_from_records(events))
+    """The canonical values of the events as stored: with the learner's keyed hash."""
+    return canonical(sealed_learners(frame_from_records(events)))
 
 
 def epoch_ms(event: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +58,7 @@ def test_a_clean_batch_is_stored_and_its_learner_recognised(world: Setting) -> N
     events = session(learner, "S-1")
     answer = push(world, "B-1", events)
     assert answer == PushAnswer("B-1", len(events), len(events), 0, 1)
-    assert LearningEvent.objects.filter(learner=learner).count() == len(events)
+    assert LearningEvent.objects.filter(learner=ric_key(learner)).count() == len(events)
     stored = result(learner)
     assert stored.recognised and stored.findings == [] and stored.study_minutes == Decimal("10.0")
     assert stored.events == len(events) and stored.policy == "xuchang-2023"
@@ -168,8 +170,8 @@ def test_every_row_the_catalog_refuses_is_named_at_once(world: Setting) -> None:
 def test_a_lower_case_x_in_a_resident_id_is_stored_as_the_roster_has_it(world: Setting) -> None:
     number = next(n for n in (make_ric("411081", dt.date(1990, 1, 1), seq) for seq in range(100)) if n.endswith("X"))
     push(world, "B-1", [{**e, "learner": number[:-1] + "x"} for e in session(number, "S-1")])
-    assert set(LearningEvent.objects.values_list("learner", flat=True)) == {number}
-    assert OnlineResult.objects.get().learner == number
+    assert set(LearningEvent.objects.values_list("learner", flat=True)) == {ric_key(number)}
+    assert OnlineResult.objects.get().learner == ric_key(number)
 
 
 def test_a_policy_date_is_the_local_date_of_the_event(world: Setting) -> None:
@@ -200,9 +202,11 @@ def test_the_stored_key_is_the_md5_of_the_parsed_values_in_utf8(world: Setting) 
     assert stored == {hashlib.md5(text.encode("utf-8")).hexdigest() for text in canon}
 
 
-def test_the_stored_key_of_an_event_is_pinned(world: Setting) -> None:
+def test_the_stored_key_of_an_event_is_pinned(world: Setting, settings: Any) -> None:
     # Stored keys must not drift (a library upgrade writing floats differently would let every
-    # re-sent event in again): these two are the keys of these values, once and for all.
+    # re-sent event in again): these two are the keys of these values, once and for all — under
+    # this data key, since the learner in them is its keyed hash.
+    settings.JINENG_DATA_KEY = bytes(range(32))
     learner = world.yz[0].id_number
     assert learner == "411081199001020019"
     base = {"platform": "plat-1", "learner": learner, "course": "CRS-1", "lesson": "第一课", "lesson_seq": 1}
@@ -215,8 +219,8 @@ def test_the_stored_key_of_an_event_is_pinned(world: Setting) -> None:
         ],
     )
     assert set(LearningEvent.objects.values_list("key", flat=True)) == {
-        "9e8cec742c49a69356568d10cba12456",
-        "7e7177856b655367dcf334df065bf187",
+        "b8b1257fd4785138a5b126113aa39d13",
+        "6c9824019597cfb3a119336aabc67d76",
     }
 
 

@@ -16,6 +16,7 @@ from jineng.audit.models import AuditEvent
 from jineng.classes.errors import NotPermitted
 from jineng.ids import mask_ric
 from jineng.policy.loader import DATA_DIR
+from jineng.registry.models import Person, ric_key
 from jineng.testing import Cast, person, unit, user
 
 from ..models import OnlineResult
@@ -41,7 +42,9 @@ def world(people: Cast) -> Setting:
 
 
 def learners_seen_by(reader: User) -> set[str]:
-    return set(results_for(reader).values_list("learner", flat=True))
+    """The resident IDs of the results `reader` sees (a result holds the ID's keyed hash)."""
+    keys = set(results_for(reader).values_list("learner", flat=True))
+    return set(Person.objects.filter(id_hash__in=keys).values_list("id_number", flat=True))
 
 
 def test_an_institution_sees_its_own_trainees_results_only(people: Cast, world: Setting) -> None:
@@ -77,9 +80,9 @@ def test_a_result_of_a_course_the_class_does_not_study_is_not_the_institutions(p
     learner = world.yz[0].id_number
     events = session(learner, "S-7", DAY + dt.timedelta(days=1), course_code="CRS-2")
     events_push(platform=world.platform, batch_id="B-2", events=events, received_at=timezone.now())
-    other = OnlineResult.objects.get(learner=learner, course="CRS-2")
+    other = OnlineResult.objects.get(learner=ric_key(learner), course="CRS-2")
     assert result_get(people.alice, other.pk) is None and result_get(people.hana1, other.pk) is None
-    mine = OnlineResult.objects.get(learner=learner, course="CRS-1")
+    mine = OnlineResult.objects.get(learner=ric_key(learner), course="CRS-1")
     assert result_get(people.alice, mine.pk) == mine and result_get(people.bob, mine.pk) is None
 
 
@@ -119,7 +122,7 @@ def test_a_reaudit_after_delisting_voids_every_course_studied_on_the_platform(pe
     call_command("online_reaudit", by="sam", platform="plat-1", stdout=out)
     assert "已核查 3/3 名学员" in out.getvalue() and "完成：3 名学员，3 条结果，其中学时认定 0 条" in out.getvalue()
     for learner in (world.yz[0].id_number, world.cg[0].id_number):
-        stored = OnlineResult.objects.get(learner=learner)
+        stored = OnlineResult.objects.get(learner=ric_key(learner))
         assert not stored.recognised and "ONL-PLATFORM" in [f["rule"] for f in stored.findings]
     event = AuditEvent.objects.get(event="online.reaudit")
     assert event.actor == people.sam and event.changes["learners"] == [None, 3]
@@ -127,10 +130,10 @@ def test_a_reaudit_after_delisting_voids_every_course_studied_on_the_platform(pe
 
 
 def test_a_reaudit_of_named_learners_leaves_the_others(people: Cast, world: Setting) -> None:
-    before = OnlineResult.objects.get(learner=world.cg[0].id_number).audited_at
+    before = OnlineResult.objects.get(learner=ric_key(world.cg[0].id_number)).audited_at
     report = results_recompute(actor=people.sam, learners=[world.yz[0].id_number])
     assert (report.learners, report.results, report.recognised) == (1, 1, 1)
-    assert OnlineResult.objects.get(learner=world.cg[0].id_number).audited_at == before
+    assert OnlineResult.objects.get(learner=ric_key(world.cg[0].id_number)).audited_at == before
 
 
 def test_a_reaudit_of_a_learner_without_events_stores_nothing(people: Cast, world: Setting) -> None:
@@ -169,8 +172,8 @@ def test_each_learner_is_audited_under_the_policy_in_force_on_their_first_event(
     earlier, later_learner = world.yz[0].id_number, world.yz[1].id_number
     events = sparse(earlier, "S-1", DAY) + sparse(later_learner, "S-2", DAY.replace(year=2024))
     events_push(platform=world.platform, batch_id="B-1", events=events, received_at=timezone.now())
-    first = OnlineResult.objects.get(learner=earlier)
-    second = OnlineResult.objects.get(learner=later_learner)
+    first = OnlineResult.objects.get(learner=ric_key(earlier))
+    second = OnlineResult.objects.get(learner=ric_key(later_learner))
     assert first.policy == "xuchang-2023" and [f["rule"] for f in first.findings] == ["ONL-POPUP"]
     assert second.policy == "xuchang-2024" and second.recognised
 
@@ -182,11 +185,12 @@ def test_the_admin_keeps_the_catalog_and_shows_results_read_only_and_masked(peop
     people.sam.save()
     admin = Client()
     admin.force_login(people.sam)
-    stored = OnlineResult.objects.get(learner=world.yz[0].id_number)
+    number = world.yz[0].id_number
+    stored = OnlineResult.objects.get(learner=ric_key(number))
     listing = admin.get("/admin/online/onlineresult/")
-    assert listing.status_code == 200 and mask_ric(stored.learner) in listing.content.decode()
+    assert listing.status_code == 200 and mask_ric(number) in listing.content.decode()
     page = admin.get(f"/admin/online/onlineresult/{stored.pk}/change/").content.decode()
-    assert stored.learner not in page
+    assert number not in page and mask_ric(number) in page
     assert admin.post(f"/admin/online/onlineresult/{stored.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin.get("/admin/online/onlinecourse/add/").status_code == 200
     people.alice.is_staff = True

@@ -254,7 +254,7 @@ def test_the_data_gathers_every_section_from_the_records(people: Cast, claim: Su
     assert (d.institution, d.contact, d.phone, d.bank_name) == (
         "禹州市阳光职业培训学校",
         "王爱丽",
-        "13800000001",
+        "138****0001",  # a person's phone: masked unless clear_ids
         "中国银行禹州支行",
     )
     # 开班申请
@@ -332,6 +332,7 @@ def test_it_reads_the_form_in_a_fixed_handful_of_queries_whatever_the_rows(peopl
 def test_the_bank_account_and_ids_are_masked_unless_clear_ids(claim: SubsidyClaim) -> None:
     masked, clear = annex3_data(claim), annex3_data(claim, clear_ids=True)
     assert masked.bank_account == "*" * 15 + "5678" and clear.bank_account == ACCOUNT
+    assert (masked.phone, clear.phone) == ("138****0001", "13800000001")
     first = claim.lines.select_related("person").get(row=1).person.id_number
     assert clear.lines[0].id_number == first
     assert masked.lines[0].id_number != first and masked.lines[0].id_number.endswith(first[-4:])
@@ -492,7 +493,7 @@ def test_the_xlsx_reopens_with_every_section_label_and_value(claim: SubsidyClaim
         assert label in cells["资金申请表"], label
     for value in (
         "禹州市阳光职业培训学校",
-        "王爱丽 13800000001",
+        "王爱丽 138****0001",
         "中国银行禹州支行",
         "车工 四级/中级工",
         "3 人",

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from jineng.accounts.models import User
+from jineng.accounts.otp import totp_required
 from jineng.subsidy.models import ClaimState, SubsidyClaim
-from jineng.testing import cast
+from jineng.testing import cast, totp_code, totp_enrol
 
 from .scenes import certify, ended_class
 
@@ -41,6 +43,8 @@ def test_a_claim_goes_from_the_class_page_to_the_public_notice(live_server, tmp_
     for account in (people.alice, people.dan1, people.dan2, people.hana1, people.hana2):
         account.set_password(PASSWORD)
         account.save()
+        if totp_required(account):  # reviewers log in with a TOTP code too
+            totp_enrol(account)
     cls = ended_class(people)
     certify(people, cls)
     clear_id = cls.enrollments.select_related("person").first().person.id_number  # type: ignore[union-attr]
@@ -53,6 +57,11 @@ def test_a_claim_goes_from_the_class_page_to_the_public_notice(live_server, tmp_
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.get_by_role("button", name="登录").click()
+        account = User.objects.get(username=username)
+        if totp_required(account):
+            page.wait_for_url(f"{base}/login/otp/")
+            page.fill("input[name=code]", totp_code(account))
+            page.get_by_role("button", name="验证").click()
         page.wait_for_url(f"{base}/todo/")
 
     def sign_out(page: Page) -> None:

@@ -24,7 +24,7 @@ from jineng.subsidy.models import ClaimState, Disbursement, FinanceBatch, Object
 from jineng.subsidy.services import batch_push, batch_sign
 from jineng.subsidy.views import COMMITMENT, class_tab_context
 from jineng.supervision.tests.scenes import in_training, roster
-from jineng.testing import Cast
+from jineng.testing import Cast, reauthenticate
 
 from .scenes import certify, claimed, ended_class, noticed, through_review
 
@@ -49,6 +49,14 @@ def login(who: User) -> Client:
 
 def as_(people: Cast, who: str) -> Client:
     return login(getattr(people, who))
+
+
+def paying(people: Cast, who: str) -> Client:
+    """A client whose session has just re-authenticated, as a money step needs (the forms' password
+    and code fields are tested in jineng.accounts.tests.test_totp)."""
+    client = as_(people, who)
+    reauthenticate(client)
+    return client
 
 
 def _v(obj: SubsidyClaim | FinanceBatch) -> int:
@@ -285,7 +293,7 @@ def test_hr_pushes_from_the_finance_page_and_finance_signs_the_batch(people: Cas
     assert any("已推送批次" in m for m in flash(pushed))
     again = hr.post("/subsidy/finance/push/")
     assert again.status_code == 409 and 'data-code="invalid_transition"' in again.content.decode()
-    finance = as_(people, "finance")
+    finance = paying(people, "finance")
     assert batch.code in finance.get("/subsidy/finance/").content.decode()
     detail = finance.get(f"/subsidy/finance/{batch.pk}/").content.decode()
     assert 'data-testid="sign-panel"' in detail and "财政初审" in detail
@@ -293,7 +301,7 @@ def test_hr_pushes_from_the_finance_page_and_finance_signs_the_batch(people: Cas
     assert any("财政初审通过" in m for m in flash(first))
     alone = finance.post(f"/subsidy/finance/{batch.pk}/sign/", {"version": _v(batch)})
     assert alone.status_code == 403 and "SUB-TWO-PERSON" in alone.content.decode()
-    as_(people, "finance2").post(f"/subsidy/finance/{batch.pk}/sign/", {"version": _v(batch)})
+    paying(people, "finance2").post(f"/subsidy/finance/{batch.pk}/sign/", {"version": _v(batch)})
     in_notice.refresh_from_db()
     assert in_notice.state == ClaimState.FINANCE_APPROVED
     assert as_(people, "erin").get("/subsidy/finance/").status_code == 403
@@ -301,7 +309,7 @@ def test_hr_pushes_from_the_finance_page_and_finance_signs_the_batch(people: Cas
 
 
 def test_a_double_click_on_the_disburse_form_pays_once(people: Cast, approved: SubsidyClaim):
-    finance = as_(people, "finance")
+    finance = paying(people, "finance")
     page = finance.get(f"/subsidy/{approved.pk}/").content.decode()
     assert 'data-testid="disburse-panel"' in page
     key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page)
@@ -327,7 +335,7 @@ def test_a_double_click_on_the_disburse_form_pays_once(people: Cast, approved: S
 
 
 def test_a_clawback_through_the_page_keeps_the_payment(people: Cast, approved: SubsidyClaim):
-    finance = as_(people, "finance")
+    finance = paying(people, "finance")
     form = {
         "idempotency_key": "page-key-0001",
         "amount": "4500.00",

@@ -321,7 +321,7 @@ def test_online_results_give_onl_reasons_and_a_missing_result_is_a_pending_note(
     course.classes.add(cls)
     a, b, c = roster(cls)
     OnlineResult.objects.create(
-        learner=a.person.id_number,
+        learner=a.person.id_hash,
         course="CRS-1",
         recognised=False,
         study_minutes=Decimal("40.0"),
@@ -334,7 +334,7 @@ def test_online_results_give_onl_reasons_and_a_missing_result_is_a_pending_note(
         policy="xuchang-2023",
     )
     OnlineResult.objects.create(
-        learner=b.person.id_number,
+        learner=b.person.id_hash,
         course="CRS-1",
         recognised=True,
         study_minutes=Decimal("45.0"),
@@ -344,7 +344,7 @@ def test_online_results_give_onl_reasons_and_a_missing_result_is_a_pending_note(
         policy="xuchang-2023",
     )
     OnlineResult.objects.create(  # a course this class does not study: not its business
-        learner=c.person.id_number,
+        learner=c.person.id_hash,
         course="CRS-OTHER",
         recognised=False,
         study_minutes=Decimal("1.0"),

@@ -142,7 +142,7 @@ def test_the_city_overview_shows_cards_charts_panel_and_the_areas_behind(people:
     body = text(response)
     assert body.count('data-testid="card"') == 6
     assert "职业技能培训（人次）" in body and "新增高技能人才（人）" in body
-    assert 'class="mark" style="left:50.0%"' in body  # the marker at time progress
+    assert 'class="mark" x="50.0%"' in body  # the marker at time progress (an SVG bar: no style attribute)
     monthly = chart(response, "chart-monthly")
     assert monthly["series"][0]["data"] == [0, 0, 0, 0, 5, 5]  # both classes ended in May
     assert len(monthly["series"][1]["data"]) == 12  # the target's straight line over the year

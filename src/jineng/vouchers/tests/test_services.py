@@ -93,7 +93,7 @@ def test_city_hr_issues_from_a_gbk_csv_to_a_registered_person(people: Cast) -> N
     content = csv_bytes([(known.id_number, known.name, "是"), (fresh, "王五", "是")], encoding="gbk")
     batch = vouchers_issue(actor=people.city, content=content, filename="名单.csv", issued_on=ISSUED_ON)
     assert batch.count == 2 and batch.org == people.city.org
-    assert voucher_of(known).batch == batch and Person.objects.get(id_number=fresh).name == "王五"
+    assert voucher_of(known).batch == batch and Person.objects.by_id_number(fresh).get().name == "王五"
 
 
 def test_every_bad_row_is_named_and_nothing_is_issued(people: Cast) -> None:

@@ -14,10 +14,13 @@
 
   var charts = [];
 
-  function percentTooltip(option) {
+  function tooltip(option) {
+    option.tooltip = option.tooltip || {};
+    // ECharts' HTML tooltip writes style="…" attributes through innerHTML, which the Content
+    // Security Policy refuses (style-src-attr); the rich-text tooltip is drawn inside the chart.
+    option.tooltip.renderMode = "richText";
     if (!option.jinengPercent) return option;
     delete option.jinengPercent;
-    option.tooltip = option.tooltip || {};
     option.tooltip.valueFormatter = function (value) {
       return value === null || value === undefined || value === "-" ? "—" : value + "%";
     };
@@ -34,7 +37,7 @@
       return;
     }
     var chart = window.echarts.init(el, null, { renderer: "svg" });
-    chart.setOption(percentTooltip(option));
+    chart.setOption(tooltip(option));
     el.setAttribute("data-drawn", "1");
     charts.push(chart);
   }

@@ -1,0 +1,158 @@
+"""The API's read path stays lean (bench/load.py measures it): what each request reads, and how.
+
+- a bearer-token request never reads or writes the session table;
+- the token's user comes with its org and institution in the one lookup statement, and a
+  session's user likewise (every scope check reads them);
+- a class list counts each class's trainees per class, not by grouping every roster of the
+  reader's scope, and its total is a plain count;
+- ninja schemas built from plain values skip ninja's DjangoGetter (jineng.fastschema) and answer
+  exactly as ninja's own validator does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from ninja import Schema
+
+from jineng.accounts.auth import token_digest
+from jineng.accounts.models import ApiToken
+from jineng.accounts.security import LockoutBackend
+from jineng.accounts.services import token_issue
+from jineng.accounts.token_lookup import token_user
+from jineng.classes.selectors import class_list
+from jineng.classes.services import class_create
+from jineng.testing import Cast, class_input, enroll, person
+
+API = "/api/v1"
+
+
+def _token(people: Cast, who: str = "alice") -> str:
+    account = getattr(people, who)
+    _, secret = token_issue(user=account, actor=account, name="教务系统")
+    return secret
+
+
+def test_a_token_request_never_touches_the_session_table(people: Cast):
+    client = Client(headers={"Authorization": f"Bearer {_token(people)}"})
+    class_create(actor=people.alice, data=class_input())
+    with CaptureQueriesContext(connection) as queries:
+        for path in ("/classes", "/todo"):
+            assert client.get(API + path).status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert statements and not [s for s in statements if "django_session" in s]
+
+
+def test_the_token_lookup_reads_the_user_with_org_and_institution_in_one_statement(people: Cast):
+    secret = _token(people)
+    with CaptureQueriesContext(connection) as queries:
+        found = token_user(token_digest(secret))
+        assert found is not None
+        token_id, last_used, user = found
+        assert user.org is not None and user.institution is not None
+        assert (user.pk, user.org.key, user.institution.name) == (
+            people.alice.pk,
+            "area-yuzhou",
+            people.yuzhou_school.name,
+        )
+        assert user.role == people.alice.role and user.is_active and user.password_changed_at is not None
+    assert len(queries.captured_queries) == 1
+    assert token_id == ApiToken.objects.get(user=people.alice).pk and last_used is None
+
+
+def test_the_token_lookup_refuses_a_revoked_or_unknown_token_and_keeps_a_null_org(people: Cast):
+    secret = _token(people)
+    ApiToken.objects.filter(user=people.alice).update(revoked_at=timezone.now())
+    assert token_user(token_digest(secret)) is None
+    assert token_user(token_digest("not-a-token")) is None
+    people.leader.org = None
+    people.leader.save(update_fields=["org"])
+    found = token_user(token_digest(_token(people, "leader")))
+    assert found is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert found[2].org is None and found[2].institution is None
+    assert not queries.captured_queries
+
+
+def test_a_session_request_reads_its_user_with_org_in_one_statement(people: Cast):
+    with CaptureQueriesContext(connection) as queries:
+        user = LockoutBackend().get_user(people.hana1.pk)
+        assert user is not None and user.org.key == "area-yuzhou" and user.institution is None
+    assert len(queries.captured_queries) == 1
+    people.hana1.is_active = False
+    people.hana1.save(update_fields=["is_active"])
+    assert LockoutBackend().get_user(people.hana1.pk) is None
+
+
+def test_the_class_list_counts_trainees_per_class_and_its_total_is_a_plain_count(people: Cast):
+    big = class_create(actor=people.alice, data=class_input())
+    small = class_create(actor=people.alice, data=class_input(start=dt.date(2023, 6, 5), end=dt.date(2023, 6, 23)))
+    enroll(big, [person(i) for i in range(3)])
+    enroll(small, [person(10)])
+    qs = class_list(people.city)
+    assert {c.pk: c.trainee_count for c in qs} == {big.pk: 3, small.pk: 1}  # type: ignore[attr-defined]
+    with CaptureQueriesContext(connection) as queries:
+        assert class_list(people.city).count() == 2
+    (counted,) = [q["sql"] for q in queries.captured_queries]
+    assert "GROUP BY" not in counted and "enrollment" not in counted
+
+
+# ── jineng.fastschema ─────────────────────────────────────────────────────────────────────────
+
+
+class _Ref(Schema):
+    id: int
+    name: str
+
+
+class _Item(Schema):
+    code: str
+    at: dt.date
+    ref: _Ref
+    refs: list[_Ref]
+    note: str | None = None
+
+
+class _Resolved(Schema):
+    name: str
+    shout: str
+
+    @staticmethod
+    def resolve_shout(obj: Any) -> str:
+        return str(obj["name"] if isinstance(obj, dict) else obj.name).upper()
+
+
+def test_the_fast_path_is_installed_for_the_api_schemas():
+    import jineng.api  # noqa: F401  (installs it)
+
+    assert getattr(Schema.__dict__["_run_root_validator"], "jineng_fast", False)
+
+
+def test_a_schema_built_from_plain_values_answers_as_ninjas_own_path_does():
+    values: dict[str, Any] = {
+        "code": "XC2023000001",
+        "at": dt.date(2023, 5, 8),
+        "ref": _Ref(id=1, name="禹州"),
+        "refs": [_Ref(id=2, name="长葛"), {"id": 3, "name": "鄢陵"}],
+    }
+    fast = _Item(**values)
+    # An object with attributes goes through ninja's DjangoGetter, as an ORM object does.
+    slow = _Item.model_validate(SimpleNamespace(**values, note=None))
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
+    with pytest.raises(ValueError):
+        _Item(**{**values, "at": "not a date"})
+
+
+def test_resolvers_and_values_ninja_converts_still_go_through_ninja():
+    assert _Resolved(name="wang").shout == "WANG"
+    assert _Resolved.model_validate(SimpleNamespace(name="li")).shout == "LI"
+    # DjangoGetter calls a callable value; a dict holding one keeps that behaviour.
+    assert _Ref.model_validate({"id": 1, "name": lambda: "许昌"}).name == "许昌"
