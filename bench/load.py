@@ -44,6 +44,15 @@ clear to a clerk or HR write their pii.clear_view audit row, as in production.
 Goal (issue 7): ≥ 500 requests/s at p99 ≤ 100 ms on 2 cores; exit 0 on PASS, 1 on FAIL. On a
 machine shared with other work the figures say more about the neighbours than about jineng: the
 "everything else" CPU share shows how much.
+
+Where it stands (2026-12-07): FAIL. The server and PostgreSQL spend about 6.5 ms of CPU on the
+cheapest authenticated read and about 24 ms on the mix, so 2 cores cannot reach 500 requests/s
+(that allows about 4 ms a request). Next levers, by expected gain: prepared raw-SQL fast paths
+for the class lookup behind every /classes/{id}/... read and for the list pages (as
+accounts/token_lookup.py does for tokens); plain values instead of model objects on list pages
+(ORM compilation is about 30 % of a request, building models about 10 %); the pii.clear_view audit
+row (about 30 % of reads write one under the chain's global lock); cached_db sessions when
+JINENG_CACHE_URL is set; a longer CONN_MAX_AGE so prepared statements survive.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chain import GENESIS, row_hash
+from .chain import CONTENT_FIELDS, GENESIS, row_hash
 
 # Hashes remembered to tell a moved row from a changed one: a row is rarely moved far.
 WINDOW = 1000
@@ -207,21 +207,7 @@ def _content_break(row: Mapping[str, Any], seq: int, seen: Mapping[str, int]) ->
     )
 
 
-COLUMNS = (
-    "seq",
-    "at",
-    "actor_id",
-    "actor_name",
-    "actor_role",
-    "event",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "note",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = (*CONTENT_FIELDS, "prev_hash", "hash")
 
 
 def verify_database(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
 from jineng.accounts.models import Role
@@ -80,8 +81,13 @@ class OnlineResultAdmin(_ReadOnly):
     fields = ("masked_learner", "course", "recognised", "study_minutes", "events", "findings", "audited_at", "policy")
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OnlineResult]:
+        # Only the keyed hash is stored: the ID comes from the registry (one subquery, not a query
+        # per row), decrypted by the field it is read through.
+        registered = Person.objects.filter(id_hash=OuterRef("learner")).values("id_number")[:1]
+        return super().get_queryset(request).annotate(registered_id_number=Subquery(registered))
+
     @admin.display(description="学员身份证号")
     def masked_learner(self, obj: OnlineResult) -> str:
-        # Only the keyed hash is stored: the (masked) ID comes from the registry, if registered.
-        person = Person.objects.filter(id_hash=obj.learner).only("id_number").first()
-        return mask_ric(person.id_number) if person else "（未登记人员）"
+        number = getattr(obj, "registered_id_number", None)
+        return mask_ric(number) if number else "（未登记人员）"
