@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,33 +22,12 @@ from jineng.classes.errors import NotPermitted
 from jineng.settings import env_int
 from jineng.testing import Cast, user
 
+from .conftest import Clock
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Xuchang-考核-2023"
 WRONG = "not-the-password"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    moving = Clock()
-    monkeypatch.setattr("django.utils.timezone.now", moving)
-    yield moving
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pyotp
@@ -30,34 +29,13 @@ from jineng.subsidy.services import batch_push, batch_sign, claim_disburse
 from jineng.subsidy.tests.scenes import certify, claimed, ended_class, noticed, payment_for, through_review
 from jineng.testing import TEST_TOTP_SECRET, Cast, reauthenticate, totp_code, totp_enrol, user
 
+from .conftest import Clock
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Xuchang-财政-2023"
 WRONG = "not-the-password"
 AFTER_NOTICE = dt.date(2023, 10, 10)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    moving = Clock()
-    monkeypatch.setattr("django.utils.timezone.now", moving)
-    yield moving
 
 
 def with_password(account: User) -> User:
