@@ -65,6 +65,12 @@ def _copy_of_test_database(name: str) -> None:
         source = connection.settings_dict["NAME"]
         connection.close()  # CREATE DATABASE … TEMPLATE wants no session on the template
         with connection._nodb_cursor() as cursor:
+            # An earlier test's thread (a live server, a concurrency test) may have left an idle
+            # connection to the test database behind; the copy needs it gone, and it is finished.
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [source],
+            )
             cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
     else:
         connection.ensure_connection()
