@@ -67,7 +67,10 @@ def database_from_env() -> dict[str, object]:
             f"环境变量 DATABASE_URL 的值 {url!r} 无效：应形如 postgres://user@host:5432/dbname 或 sqlite:///path"
         )
     try:
-        config = dict(dj_database_url.parse(url, conn_max_age=60))
+        # Persistent connections are checked once per request before reuse: a connection the
+        # server ended (restart, failover, pg_terminate_backend) is replaced instead of failing
+        # the request that happens to pick it up.
+        config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(f"环境变量 DATABASE_URL 的值无效：{exc}") from exc
     if not config.get("NAME") and config.get("ENGINE") != "django.db.backends.sqlite3":

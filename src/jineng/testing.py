@@ -7,9 +7,12 @@ one idea of a realistic class.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections
 from stdnum.cn import ric, uscc
 
 from jineng.accounts.models import Role, User
@@ -234,3 +237,26 @@ def reauthenticate(client: Any) -> None:
     session = client.session
     session[REAUTH_AT] = [str(session[SESSION_KEY]), int(timezone.now().timestamp())]
     session.save()
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright cannot download a browser here
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, closed afterwards together with the database connections
+    Django opened inside the block.
+
+    Playwright's sync API runs an event loop in the test's thread, so Django keeps the connections
+    used inside the block apart from the thread's own (asgiref's context-local storage), and no
+    request cycle ever closes them: left idle they would outlive the test, hold the test database
+    open and, if ended by the server meanwhile, fail the next browser test that picks them up."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+            connections.close_all()

@@ -23,9 +23,8 @@ from jineng.accounts.models import User
 from jineng.accounts.otp import totp_required
 from jineng.classes.models import ClassState, TrainingClass
 from jineng.classes.roster_io import COLUMNS, roster_template_xlsx
-from jineng.testing import cast, make_ric, totp_code, totp_enrol, unit
+from jineng.testing import CHROMIUM, cast, chromium, make_ric, totp_code, totp_enrol, unit
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Jineng-浏览器-2023"
 
 pytestmark = [
@@ -58,7 +57,7 @@ def roster_xlsx(path: Path, count: int) -> Path:
 
 
 def test_a_class_goes_from_application_to_approval_in_the_browser(live_server, tmp_path, monkeypatch) -> None:
-    from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import Page, expect
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls below are plain sync calls.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -89,8 +88,7 @@ def test_a_class_goes_from_application_to_approval_in_the_browser(live_server, t
         page.get_by_test_id("logout").click()
         page.wait_for_url(f"{base}/")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(20_000)

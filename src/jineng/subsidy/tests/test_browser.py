@@ -19,11 +19,10 @@ import pytest
 from jineng.accounts.models import User
 from jineng.accounts.otp import totp_required
 from jineng.subsidy.models import ClaimState, SubsidyClaim
-from jineng.testing import cast, totp_code, totp_enrol
+from jineng.testing import CHROMIUM, cast, chromium, totp_code, totp_enrol
 
 from .scenes import certify, ended_class
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Jineng-浏览器-2023"
 
 pytestmark = [
@@ -36,7 +35,7 @@ pytestmark = [
 
 
 def test_a_claim_goes_from_the_class_page_to_the_public_notice(live_server, tmp_path, monkeypatch) -> None:
-    from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import Page, expect
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     people = cast()
@@ -75,8 +74,7 @@ def test_a_claim_goes_from_the_class_page_to_the_public_notice(live_server, tmp_
         panel.locator("textarea[name=opinion]").fill("同意")
         panel.get_by_role("button", name=button, exact=True).click()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(20_000)

@@ -17,9 +17,7 @@ from django.conf import settings
 from django.test import Client
 
 from jineng.classes.services import class_create
-from jineng.testing import cast, class_input, enroll, person
-
-CHROMIUM = "/usr/bin/chromium"
+from jineng.testing import CHROMIUM, cast, chromium, class_input, enroll, person
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -52,8 +50,6 @@ def session_cookie(account: Any, url: str) -> Any:
 def test_the_dashboard_htmx_admin_and_api_docs_run_without_csp_violations(
     live_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     people = cast()
     people.sam.is_staff = people.sam.is_superuser = True
@@ -62,8 +58,7 @@ def test_the_dashboard_htmx_admin_and_api_docs_run_without_csp_violations(
     enroll(cls, [person(i) for i in range(3)])
     base = live_server.url
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         try:
 
             def page_as(account: Any) -> Any:
