@@ -277,6 +277,7 @@ JINENG_LOGIN_LOCK_MINUTES = env_int("JINENG_LOGIN_LOCK_MINUTES", 15, minimum=1)
 JINENG_SESSION_IDLE_MINUTES = env_int("JINENG_SESSION_IDLE_MINUTES", 30, minimum=1)
 # The database row expires with the idle limit too, so an idle session is gone server-side.
 SESSION_COOKIE_AGE = JINENG_SESSION_IDLE_MINUTES * 60
+SESSION_ENGINE = "jineng.accounts.sessions"  # the database backend, loaded by a prepared statement
 JINENG_PASSWORD_MAX_AGE_DAYS = env_int("JINENG_PASSWORD_MAX_AGE_DAYS", 90)  # 0: no periodic change
 # A money step (finance sign-off, disbursement, clawback) needs the password (and the TOTP code,
 # where the role has one) re-entered within this many minutes.

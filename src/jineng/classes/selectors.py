@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from jineng.accounts.models import Role, User
 from jineng.crypto import decrypt
-from jineng.db import fetch_all, fetch_one, json_value, json_values
+from jineng.db import Joined, fetch_all, fetch_one, json_value, json_values, q_admits
 from jineng.policy.engine import Evaluation, evaluate, policy_for
 from jineng.policy.facts import validate_document
 from jineng.policy.loader import policies
@@ -78,9 +79,41 @@ def classes_for(user: User) -> QuerySet[TrainingClass]:
     return base.filter(scope).distinct() if user.role == Role.WORKER else base.filter(scope)
 
 
+_by_pk: dict[str, tuple[str, Joined]] = {}  # vendor → (statement, how to build its row)
+
+
+def _class_by_pk(pk: int) -> TrainingClass | None:
+    """The class with the four objects every page of it shows, in one prepared statement."""
+    low, high = connection.ops.integer_field_range(TrainingClass._meta.pk.get_internal_type())
+    if not (low or -(2**63)) <= pk <= (high or 2**63 - 1):
+        return None  # as the ORM answers an out-of-range id: nothing, not a database error
+    found = _by_pk.get(connection.vendor)
+    if found is None:
+        joined = Joined.of(TrainingClass, "c", ["institution", "occupation", "area", "lead_department"])
+        sql = f"SELECT {joined.select_list} FROM {joined.from_clause} WHERE c.{connection.ops.quote_name('id')} = %s"
+        found = _by_pk[connection.vendor] = (sql, joined)
+    sql, joined = found
+    row = fetch_one(sql, [pk])
+    return None if row is None else joined.build(row)
+
+
 def class_get(user: User, pk: int) -> TrainingClass | None:
-    """The class if `user` may see it; None otherwise (the caller answers 404 either way)."""
-    return classes_for(user).filter(pk=pk).first()
+    """The class if `user` may see it; None otherwise (the caller answers 404 either way).
+
+    Every page and API read of one class starts here, so the class is read by a prepared statement
+    and the reader's scope — the same `class_scope` the lists filter by — is checked on the loaded
+    row; only a scope that needs the database (a worker's own enrollments) goes through the ORM.
+    """
+    scope = class_scope(user)
+    if scope is None:
+        return None
+    cls = _class_by_pk(pk)
+    if cls is None:
+        return None
+    admitted = q_admits(scope, cls)
+    if admitted is None:
+        return classes_for(user).filter(pk=pk).first()
+    return cls if admitted else None
 
 
 def with_trainee_counts(qs: QuerySet[TrainingClass]) -> QuerySet[TrainingClass]:
@@ -377,11 +410,16 @@ def pending_deadline(cls: TrainingClass) -> Deadline | None:
     application (docs/decisions.md).
     """
 
-    if cls.state not in PENDING_STAGE or cls.state_since is None:
+    return deadline_for(state=cls.state, state_since=cls.state_since, start=cls.start)
+
+
+def deadline_for(*, state: str, state_since: dt.datetime | None, start: dt.date) -> Deadline | None:
+    """`pending_deadline` from the three columns it reads (list pages read plain values, not classes)."""
+    if state not in PENDING_STAGE or state_since is None:
         return None
-    policy = policies().in_force(cls.start) or max(policies().policies, key=lambda p: p.end)
-    days = policy.parameters_on(max(policy.start, min(cls.start, policy.end))).industry_review_working_days
-    return add_working_days(timezone.localtime(cls.state_since).date(), days)
+    policy = policies().in_force(start) or max(policies().policies, key=lambda p: p.end)
+    days = policy.parameters_on(max(policy.start, min(start, policy.end))).industry_review_working_days
+    return add_working_days(timezone.localtime(state_since).date(), days)
 
 
 def actions_for(user: User, cls: TrainingClass) -> list[Transition]:

@@ -2,7 +2,7 @@
 
 - a bearer-token request never reads or writes the session table;
 - the token's user comes with its org and institution in the one lookup statement, and a
-  session's user likewise (every scope check reads them);
+  session's user likewise (every scope check reads them); a session loads in one statement;
 - a class list counts each class's trainees per class, not by grouping every roster of the
   reader's scope, and its total is a plain count;
 - ninja schemas built from plain values skip ninja's DjangoGetter (jineng.fastschema) and answer
@@ -23,7 +23,7 @@ from django.utils import timezone
 from ninja import Schema
 
 from jineng.accounts.auth import token_digest
-from jineng.accounts.models import ApiToken
+from jineng.accounts.models import ApiToken, Role, User
 from jineng.accounts.security import LockoutBackend
 from jineng.accounts.services import token_issue
 from jineng.accounts.token_lookup import token_user
@@ -86,9 +86,83 @@ def test_a_session_request_reads_its_user_with_org_in_one_statement(people: Cast
         user = LockoutBackend().get_user(people.hana1.pk)
         assert user is not None and user.org.key == "area-yuzhou" and user.institution is None
     assert len(queries.captured_queries) == 1
+    clerk = LockoutBackend().get_user(people.alice.pk)
+    assert clerk is not None and clerk.institution.name == people.yuzhou_school.name
+    assert clerk.get_session_auth_hash() == people.alice.get_session_auth_hash()  # the same password column
+    assert LockoutBackend().get_user(10**9) is None and LockoutBackend().get_user("no-such-id") is None
     people.hana1.is_active = False
     people.hana1.save(update_fields=["is_active"])
     assert LockoutBackend().get_user(people.hana1.pk) is None
+
+
+def test_a_session_loads_in_one_statement_and_an_expired_or_unknown_one_starts_afresh(people: Cast):
+    from django.contrib.sessions.models import Session
+
+    from jineng.accounts.sessions import SessionStore
+
+    store = SessionStore()
+    store["who"] = "hana1"
+    store.create()
+    key = store.session_key
+    with CaptureQueriesContext(connection) as queries:
+        assert SessionStore(key).load() == {"who": "hana1"}
+    assert len(queries.captured_queries) == 1
+    assert SessionStore("x" * 32).load() == {}
+    # One second past its expiry the row no longer loads, though it is still in the table.
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    expired = SessionStore(key)
+    assert expired.load() == {} and expired.session_key is None
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + dt.timedelta(seconds=5))
+    assert SessionStore(key).load() == {"who": "hana1"}
+
+
+def test_reading_one_class_admits_exactly_the_readers_its_list_scope_admits(people: Cast):
+    # class_get checks the scope on the loaded row (jineng.db.q_admits); the lists filter by the
+    # same Q in SQL. Every reader of the cast, and readers whose org does not fit their role,
+    # against classes of two institutions, two departments and several states: the same answer.
+    from jineng.classes.models import ClassState, TrainingClass
+    from jineng.classes.selectors import class_get, classes_for
+    from jineng.testing import unit, user
+
+    yuzhou = class_create(actor=people.alice, data=class_input())
+    agri = class_create(actor=people.alice, data=class_input(lead_department_id=unit("dept-agri").pk))
+    changge = class_create(
+        actor=people.bob,
+        data=class_input(name="2023年长葛市车工（四级）就业技能培训班", area_id=unit("area-changge").pk),
+    )
+    approved = class_create(actor=people.bob, data=class_input(area_id=unit("area-changge").pk))
+    TrainingClass.objects.filter(pk=approved.pk).update(state=ClassState.APPROVED)
+    enroll(yuzhou, [people.wendy.person])  # type: ignore[list-item]
+    misfits = [
+        user("hr_in_a_department", Role.AREA_HR, org=unit("dept-mii")),
+        user("reviewer_in_an_area", Role.DEPT_REVIEWER, org=unit("area-yuzhou")),
+        user("clerk_without_school", Role.INSTITUTION_CLERK, org=unit("area-yuzhou")),
+        user("leader_of_an_area", Role.LEADER, org=unit("area-changge")),
+        user("finance_without_org", Role.FINANCE),
+    ]
+    readers = [getattr(people, name) for name in Cast.__annotations__ if name.islower() and not name.endswith("school")]
+    readers = [r for r in readers if isinstance(r, User)] + misfits
+    pks = [yuzhou.pk, agri.pk, changge.pk, approved.pk]
+    admitted_somewhere = set()
+    for reader in readers:
+        reader = User.objects.select_related("org", "institution").get(pk=reader.pk)
+        expected = set(classes_for(reader).filter(pk__in=pks).values_list("pk", flat=True))
+        got = {pk for pk in pks if (found := class_get(reader, pk)) is not None and found.pk == pk}
+        assert got == expected, reader.username
+        assert class_get(reader, 10**9) is None and class_get(reader, 2**70) is None
+        admitted_somewhere |= got
+    assert admitted_somewhere == set(pks)
+    # The loaded class carries what select_related loaded: no statement to read its names.
+    found = class_get(people.hana1, yuzhou.pk)
+    assert found is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert (found.institution.name, found.area.key, found.lead_department.key, found.occupation.code) == (
+            people.yuzhou_school.name,
+            "area-yuzhou",
+            "dept-mii",
+            people.lathe.code,
+        )
+    assert not queries.captured_queries
 
 
 def test_the_class_list_counts_trainees_per_class_and_its_total_is_a_plain_count(people: Cast):
