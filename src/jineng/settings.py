@@ -413,6 +413,11 @@ def cache_from_env() -> dict[str, object]:
 
 CACHES = {"default": cache_from_env()}
 
+# The targets overview (dashboard and API) is kept this many seconds per reach, year and day in
+# the cache above, and dropped at once when the progress facts are refreshed or a target,
+# competition, filing, report or org unit is saved (jineng.targets.selectors). 0: always computed.
+JINENG_DASHBOARD_CACHE_SECONDS = env_int("JINENG_DASHBOARD_CACHE_SECONDS", 60)
+
 # Rate limits (jineng.ratelimit): fixed windows of JINENG_RATE_WINDOW_SECONDS; 0 turns a limit off.
 # Counted in the cache above — with several workers set JINENG_CACHE_URL, or each worker counts alone.
 JINENG_RATE_WINDOW_SECONDS = env_int("JINENG_RATE_WINDOW_SECONDS", 60, minimum=1)

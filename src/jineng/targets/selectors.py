@@ -9,12 +9,15 @@ the base tables, for one unit at a time, paged.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -56,6 +59,7 @@ from .progress import CERTIFICATE_COLUMNS, certificate_counts_by_class
 READERS = frozenset({Role.LEADER, Role.CITY_HR, Role.AREA_HR, Role.DEPT_REVIEWER})
 INDICATORS: tuple[str, ...] = tuple(COLUMNS)
 INDICATOR_ZH = dict(Indicator.choices)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,54 @@ def overview(user: User, *, year: int, as_of: dt.date) -> Overview | None:
         monthly=_monthly(year, as_of, reach),
         extra=extra,
     )
+
+
+# ── the overview, cached ──────────────────────────────────────────────────────────────────────
+# Leaders and HR bureaus open the same overview again and again, and it costs tens of
+# milliseconds of Python over the facts. It is kept per reach, year and day; the key carries the
+# year's refresh stamp (a refresh of the facts is seen at once) and a generation that every save
+# or delete of a register the overview reads moves on (GENERATION_MODELS). What neither catches —
+# a bulk load that sends no signals, another worker's cache without Redis — is seen within
+# JINENG_DASHBOARD_CACHE_SECONDS.
+
+GENERATION_KEY = "targets:overview:generation"
+
+
+def registers_changed(**_: Any) -> None:
+    """A register the overview reads changed: every cached overview is out of date."""
+    try:
+        cache.add(GENERATION_KEY, 0, None)
+        cache.incr(GENERATION_KEY)
+    except Exception:
+        logger.warning("看板缓存不可用：未能标记目标任务数据已变更", exc_info=True)
+
+
+def cached_overview(user: User, *, year: int, as_of: dt.date) -> Overview | None:
+    """`overview`, from the cache when the same reach read the same year and day lately."""
+    seconds = int(getattr(settings, "JINENG_DASHBOARD_CACHE_SECONDS", 0))
+    reach = reach_of(user)
+    if reach is None or seconds <= 0:
+        return overview(user, year=year, as_of=as_of)
+    refreshed = ProgressRefresh.objects.filter(year=year).values_list("refreshed_at", flat=True).first()
+    try:
+        generation = cache.get(GENERATION_KEY, 0)
+        key = (
+            f"targets:overview:{generation}:{reach.kind}:{reach.unit.pk if reach.unit else ''}:{year}:"
+            f"{as_of.isoformat()}:{refreshed.timestamp() if refreshed else ''}"
+        )
+        found = cache.get(key)
+    except Exception:
+        logger.warning("看板缓存不可用：直接计算", exc_info=True)
+        return overview(user, year=year, as_of=as_of)
+    if isinstance(found, Overview):
+        return found
+    computed = overview(user, year=year, as_of=as_of)
+    if computed is not None:
+        try:
+            cache.set(key, computed, seconds)
+        except Exception:
+            logger.warning("看板缓存不可用：结果未缓存", exc_info=True)
+    return computed
 
 
 def _panel(

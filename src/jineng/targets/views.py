@@ -55,8 +55,8 @@ from .selectors import (
     Overview,
     Reach,
     Row,
+    cached_overview,
     drilldown,
-    overview,
     reach_of,
     scope_label,
 )
@@ -119,7 +119,7 @@ def period_of(year: int | None, as_of: dt.date | None, *, today: dt.date | None 
 def read_overview(user: User, *, year: int, as_of: dt.date) -> Overview | None:
     """`selectors.overview`, with a year no policy covers read as invalid input (not a server error)."""
     try:
-        return overview(user, year=year, as_of=as_of)
+        return cached_overview(user, year=year, as_of=as_of)
     except LookupError as exc:
         raise InvalidInput(str(exc), [{"path": "year", "message": f"年度：{exc}"}]) from exc
 

@@ -167,3 +167,55 @@ def test_the_openapi_document_describes_the_targets_endpoints(people: Cast) -> N
     assert "TargetOverviewOut" in schema["components"]["schemas"]
     parameters = {p["name"] for p in schema["paths"]["/api/v1/targets/classes"]["get"]["parameters"]}
     assert {"indicator", "area", "department", "action", "year", "as_of", "limit", "offset"} <= parameters
+
+
+def test_the_overview_comes_from_the_cache_until_a_register_or_the_facts_change(
+    people: Cast, scene: dict[str, Any], settings: Any
+) -> None:
+    # leader reads the city; hana1 (禹州 HR) her area, which must never be answered by the city's entry.
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jineng.targets.progress import progress_refresh
+    from jineng.targets.services import CompetitionInput, competition_record
+
+    settings.JINENG_DASHBOARD_CACHE_SECONDS = 60
+
+    def read(who: Any) -> tuple[dict[str, Any], bool]:
+        with CaptureQueriesContext(connection) as queries:
+            response = get(who, f"/targets/overview?{PERIOD}")
+        assert response.status_code == 200
+        return response.data, any("targets_progressfact" in q["sql"] for q in queries.captured_queries)
+
+    first, computed = read(people.leader)
+    assert computed
+    again, computed = read(people.leader)
+    assert not computed and again == first
+    area, computed = read(people.hana1)
+    assert computed and area["scope"] == "禹州市" and [a["name"] for a in area["areas"]] == ["禹州市"]
+
+    competition_record(
+        actor=people.city,
+        data=CompetitionInput(
+            name="2023年许昌市车工职业技能竞赛",
+            held_on=dt.date(2023, 3, 1),
+            organiser_id=unit("city").pk,
+            occupation_ids=[people.lathe.pk],
+            contestants=10,
+            certified=8,
+        ),
+    )
+    after, computed = read(people.leader)
+    assert computed and after["panel"] != first["panel"]  # the new competition is counted
+
+    progress_refresh(year=2023)
+    _, computed = read(people.leader)
+    assert computed
+    _, computed = read(people.leader)
+    assert not computed
+
+    settings.JINENG_DASHBOARD_CACHE_SECONDS = 0
+    _, computed = read(people.leader)
+    assert computed
