@@ -574,22 +574,26 @@ def roster(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, of
     user = api_user(request)
     cls = _get(user, class_id)
     clear = user.sees_clear_ids
-    qs = cls.enrollments.select_related("person").order_by("row", "id")
+    qs = cls.enrollments.order_by("row", "id")
     if user.role == Role.WORKER:  # a worker sees their own entry, not the other trainees
         qs = qs.filter(person_id=user.person_id) if user.person_id else qs.none()
+    # Plain values (decrypted by the fields' own converters), not an entry and a person per row.
+    rows = qs.values(
+        "pk", "row", "person__name", "person__id_number", "person__phone", "category", "questionnaire", "assessed_on"
+    )[offset : offset + limit]
     items = [
         RosterEntryOut(
-            id=e.pk,
-            row=e.row,
-            name=e.person.name,
-            id_number=e.person.id_number if clear else mask_ric(e.person.id_number),
-            phone=e.person.phone if clear else mask_phone(e.person.phone),
-            category=e.category,
-            category_label=_CATEGORY_ZH.get(e.category, e.category),
-            questionnaire=e.questionnaire,
-            assessed_on=e.assessed_on,
+            id=e["pk"],
+            row=e["row"],
+            name=e["person__name"],
+            id_number=e["person__id_number"] if clear else mask_ric(e["person__id_number"]),
+            phone=e["person__phone"] if clear else mask_phone(e["person__phone"]),
+            category=e["category"],
+            category_label=_CATEGORY_ZH.get(e["category"], e["category"]),
+            questionnaire=e["questionnaire"],
+            assessed_on=e["assessed_on"],
         )
-        for e in qs[offset : offset + limit]
+        for e in rows
     ]
     return RosterPage(count=qs.count(), limit=limit, offset=offset, items=items)
 
