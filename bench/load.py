@@ -45,14 +45,17 @@ Goal (issue 7): ≥ 500 requests/s at p99 ≤ 100 ms on 2 cores; exit 0 on PASS,
 machine shared with other work the figures say more about the neighbours than about jineng: the
 "everything else" CPU share shows how much.
 
-Where it stands (2026-12-07): FAIL. The server and PostgreSQL spend about 6.5 ms of CPU on the
-cheapest authenticated read and about 24 ms on the mix, so 2 cores cannot reach 500 requests/s
-(that allows about 4 ms a request). Next levers, by expected gain: prepared raw-SQL fast paths
-for the class lookup behind every /classes/{id}/... read and for the list pages (as
-accounts/token_lookup.py does for tokens); plain values instead of model objects on list pages
-(ORM compilation is about 30 % of a request, building models about 10 %); the pii.clear_view audit
-row (about 30 % of reads write one under the chain's global lock); cached_db sessions when
-JINENG_CACHE_URL is set; a longer CONN_MAX_AGE so prepared statements survive.
+Where it stands (2026-12-07): FAIL — 120 requests/s, p99 219 ms, 0 errors on a quiet 2-core
+machine (92 requests/s at the start of the day, same data and mix). The server and PostgreSQL
+spend about 15.6 ms of CPU per request of the mix (20.6 before); 500 requests/s on 2 cores allows
+about 4 ms. Done: a session's user, the session and the class lookup behind every
+/classes/{id}/... read are prepared statements (jineng.db.Joined, q_admits), class lists and the
+roster read plain values, the targets overview is cached per reach and day. Next levers, by
+expected gain: the same treatment for the claim detail (~45 ms, 15 statements), the voucher list
+(~25 ms), the drill-down (~35 ms) and eligibility/attendance; the pii.clear_view audit row
+(about 30 % of reads write one under the chain's global lock, ~2.6 ms each); ninja's validation
+of large answers (the cached overview still costs ~8 ms to send); JINENG_CACHE_URL (Redis) here
+as in production.
 """
 
 from __future__ import annotations
