@@ -203,13 +203,13 @@ class _Resolved(Schema):
         return str(obj["name"] if isinstance(obj, dict) else obj.name).upper()
 
 
-def test_the_fast_path_is_installed_for_the_api_schemas():
+def test_the_fast_path_is_installed_for_the_api_schemas() -> None:
     import jineng.api  # noqa: F401  (installs it)
 
     assert getattr(Schema.__dict__["_run_root_validator"], "jineng_fast", False)
 
 
-def test_a_schema_built_from_plain_values_answers_as_ninjas_own_path_does():
+def test_a_schema_built_from_plain_values_answers_as_ninjas_own_path_does() -> None:
     values: dict[str, Any] = {
         "code": "XC2023000001",
         "at": dt.date(2023, 5, 8),
@@ -225,7 +225,7 @@ def test_a_schema_built_from_plain_values_answers_as_ninjas_own_path_does():
         _Item(**{**values, "at": "not a date"})
 
 
-def test_resolvers_and_values_ninja_converts_still_go_through_ninja():
+def test_resolvers_and_values_ninja_converts_still_go_through_ninja() -> None:
     assert _Resolved(name="wang").shout == "WANG"
     assert _Resolved.model_validate(SimpleNamespace(name="li")).shout == "LI"
     # DjangoGetter calls a callable value; a dict holding one keeps that behaviour.
