@@ -285,5 +285,11 @@ def policy_dir() -> Path:
     return Path(configured) if configured else DATA_DIR
 
 
+@cache
+def _resolved(directory: str) -> str:
+    # Resolving touches the file system (realpath), and list pages ask for the policies per row.
+    return str(Path(directory).resolve())
+
+
 def policies(directory: Path | None = None) -> PolicySet:
-    return _load_cached(str((directory or policy_dir()).resolve()))
+    return _load_cached(_resolved(str(directory or policy_dir())))
