@@ -23,6 +23,7 @@ from jineng import tabular
 from jineng.accounts.auth import AUTH, api_user, mask_ids, refusals_masked
 from jineng.accounts.models import Role, User
 from jineng.audit.services import mask_text
+from jineng.db import fetch_values
 from jineng.ids import mask_phone, mask_ric
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
 from jineng.ratelimit import BULK
@@ -426,7 +427,7 @@ def _list_item(row: dict[str, Any]) -> ClassItem:
 
 def _page_items(qs: QuerySet[TrainingClass], limit: int, offset: int) -> ClassPage:
     """A page of `qs` (annotated with `trainee_count`, as with_trainee_counts does)."""
-    items = [_list_item(row) for row in qs.values(*_LIST_COLUMNS)[offset : offset + limit]]
+    items = [_list_item(row) for row in fetch_values(qs.values(*_LIST_COLUMNS)[offset : offset + limit])]
     return ClassPage(count=qs.count(), limit=limit, offset=offset, items=items)
 
 
@@ -593,7 +594,7 @@ def roster(request: HttpRequest, class_id: int, limit: Limit = DEFAULT_LIMIT, of
             questionnaire=e["questionnaire"],
             assessed_on=e["assessed_on"],
         )
-        for e in rows
+        for e in fetch_values(rows)
     ]
     return RosterPage(count=qs.count(), limit=limit, offset=offset, items=items)
 
