@@ -45,17 +45,18 @@ Goal (issue 7): ≥ 500 requests/s at p99 ≤ 100 ms on 2 cores; exit 0 on PASS,
 machine shared with other work the figures say more about the neighbours than about jineng: the
 "everything else" CPU share shows how much.
 
-Where it stands (2026-12-07): FAIL — 120 requests/s, p99 219 ms, 0 errors on a quiet 2-core
-machine (92 requests/s at the start of the day, same data and mix). The server and PostgreSQL
-spend about 15.6 ms of CPU per request of the mix (20.6 before); 500 requests/s on 2 cores allows
-about 4 ms. Done: a session's user, the session and the class lookup behind every
-/classes/{id}/... read are prepared statements (jineng.db.Joined, q_admits), class lists and the
-roster read plain values, the targets overview is cached per reach and day. Next levers, by
-expected gain: the same treatment for the claim detail (~45 ms, 15 statements), the voucher list
-(~25 ms), the drill-down (~35 ms) and eligibility/attendance; the pii.clear_view audit row
-(about 30 % of reads write one under the chain's global lock, ~2.6 ms each); ninja's validation
-of large answers (the cached overview still costs ~8 ms to send); JINENG_CACHE_URL (Redis) here
-as in production.
+Where it stands (2026-12-07): FAIL — 108–120 requests/s, p99 219–256 ms, 0 errors over six runs on a
+quiet 2-core machine (92–96 requests/s in two runs at the start of the day, same data and mix; run-
+to-run noise here is about ±10 %). The server and PostgreSQL spend 15.6–17.4 ms of CPU per request
+of the mix (20.0–20.6 before); 500 requests/s on 2 cores allows about 4 ms. Done: a session's user,
+the session and the class lookup behind every /classes/{id}/... read are prepared statements
+(jineng.db.Joined, q_admits), class lists, the to-do list and the roster read plain values through
+prepared statements (fetch_values), the targets overview is cached per reach and day. Next levers,
+by expected gain: the same treatment for the claim detail (~45 ms, 15 statements), the voucher list
+(~25 ms, its page statement 7 ms in PostgreSQL), the drill-down (~35 ms) and eligibility/attendance;
+the pii.clear_view audit row (about 30 % of reads write one under the chain's global lock, ~2.6 ms
+each); ninja's validation of large answers (the cached overview still costs ~8 ms to send);
+JINENG_CACHE_URL (Redis) here as in production.
 """
 
 from __future__ import annotations
