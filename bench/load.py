@@ -81,7 +81,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from roster_check import _libpq, _server_url  # the benchmarks' shared PostgreSQL URL helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_RPS = 500.0
@@ -132,19 +133,6 @@ def say(message: str = "") -> None:
 
 
 # ── the database ──────────────────────────────────────────────────────────────────────────────
-
-
-def _server_url(url: str) -> tuple[str, str]:
-    """(URL of the server's maintenance database, name of the benchmark database)."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if parts.scheme not in ("postgres", "postgresql", "pgsql") or not name:
-        raise SystemExit(f"--database-url 应为 postgres://user@host:port/dbname，而不是 {url!r}")
-    return urlunsplit(parts._replace(path="/postgres")), name
-
-
-def _libpq(url: str) -> str:
-    return url.replace("pgsql://", "postgresql://", 1)
 
 
 def prepare_database(url: str, seed: int, *, reuse: bool) -> str | None:
