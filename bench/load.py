@@ -353,12 +353,43 @@ def build_mix(readers: dict[str, Reader], seed: int) -> dict[str, list[Request]]
     return built
 
 
+# The stack's own ceiling on this machine, measured on the tuned server in the same run: the
+# cheapest requests there are, each alone from the same connections. No mix of real reads can go
+# faster than the cheapest authenticated one; how far below it the mix runs is what the endpoints cost.
+CEILINGS: dict[str, str] = {
+    "ceiling.healthz": "GET /healthz (no login; one SELECT 1)",
+    "ceiling.read": "GET /api/v1/online-platforms as the clerk (token; the cheapest authenticated API read, 3 rows)",
+}
+
+
+def build_ceilings(readers: dict[str, Reader]) -> dict[str, dict[str, list[Request]]]:
+    head = b"Host: 127.0.0.1\r\nAccept: application/json\r\n"
+    return {
+        "ceiling.healthz": {
+            "ceiling.healthz": [
+                Request("ceiling.healthz", "", "/healthz", b"GET /healthz HTTP/1.1\r\n" + head + b"\r\n")
+            ]
+        },
+        "ceiling.read": {
+            "ceiling.read": [
+                Request(
+                    "ceiling.read",
+                    "clerk",
+                    "/api/v1/online-platforms",
+                    b"GET /api/v1/online-platforms HTTP/1.1\r\n" + head + readers["clerk"].header + b"\r\n",
+                )
+            ]
+        },
+    }
+
+
 class Picker:
     """Draws requests of the mix by weight, reproducibly (one stream per connection)."""
 
     def __init__(self, mix: dict[str, list[Request]], seed: int) -> None:
-        self.endpoints = list(MIX)
-        self.weights = [MIX[e] for e in self.endpoints]
+        # The weights of MIX; a mix of other endpoints (the ceilings) draws them evenly.
+        self.endpoints = list(mix)
+        self.weights = [MIX.get(e, 1) for e in self.endpoints]
         self.mix = mix
         self.rng = random.Random(seed)
 
@@ -492,14 +523,26 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _cpu_seconds(pids: list[int], *, reaped: bool = False) -> float:
+    """CPU seconds of `pids`; with `reaped`, also of their children that have ended.
+
+    gunicorn recycles a worker every JINENG_MAX_REQUESTS answers: the ended worker's CPU moves to
+    the master's cutime/cstime when the master reaps it, and would be lost without them."""
     total = 0
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        fields = _stat(pid)
+        if fields is None:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
+        if reaped:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime
     return total / TICK
 
 
@@ -511,8 +554,9 @@ def _machine_busy() -> tuple[float, float]:
     return (total - idle) / TICK, total / TICK
 
 
-def _postgres_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend connected to the benchmark database."""
+def _postgres_cpu(url: str) -> tuple[dict[int, float], float]:
+    """CPU seconds of each PostgreSQL backend connected to the benchmark database, and of the
+    backends the postmaster has reaped (a recycled server worker's backend ends with it)."""
     import psycopg
 
     _, name = _server_url(url)
@@ -523,7 +567,13 @@ def _postgres_cpu(url: str) -> dict[int, float]:
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
             ).fetchall()
         ]
-    return {pid: _cpu_seconds([pid]) for pid in pids}
+        own = _stat(int(conn.execute("SELECT pg_backend_pid()").fetchone()[0]))  # type: ignore[index]
+    postmaster = int(own[1]) if own is not None else 0
+    reaped = 0.0
+    if postmaster:
+        fields = _stat(postmaster)
+        reaped = (int(fields[13]) + int(fields[14])) / TICK if fields is not None else 0.0
+    return {pid: _cpu_seconds([pid]) for pid in pids}, reaped
 
 
 @dataclass
@@ -531,6 +581,7 @@ class CpuSnapshot:
     generator: float
     server: float
     postgres: dict[int, float]
+    postgres_reaped: float
     busy: float
     total: float
 
@@ -538,10 +589,12 @@ class CpuSnapshot:
 def cpu_snapshot(server: Server, database_url: str) -> CpuSnapshot:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     busy, total = _machine_busy()
+    backends, reaped = _postgres_cpu(database_url)
     return CpuSnapshot(
         generator=usage.ru_utime + usage.ru_stime,
-        server=_cpu_seconds([server.process.pid, *_descendants(server.process.pid)]),
-        postgres=_postgres_cpu(database_url),
+        server=_cpu_seconds([server.process.pid, *_descendants(server.process.pid)], reaped=True),
+        postgres=backends,
+        postgres_reaped=reaped,
         busy=busy,
         total=total,
     )
@@ -596,6 +649,9 @@ class Results:
     examples: dict[str, str] = field(default_factory=dict)
     bytes_in: int = 0
     reconnects: int = 0
+    # Answers each connection got in the window: a server that serves some connections and starves
+    # the others (a bounded queue, an unfair accept) looks fast on the answers it did give.
+    per_connection: list[int] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -603,14 +659,25 @@ class Results:
 
     @property
     def error_count(self) -> int:
-        return sum(self.errors.values())
+        return sum(self.errors.values()) + self.starved
+
+    @property
+    def starved(self) -> int:
+        """Connections that got no answer in the measured window: each counts as an error."""
+        return sum(1 for n in self.per_connection if n == 0)
 
 
 async def drive(port: int, pick: Picker, *, stop_at: float, measure_from: float, results: Results) -> None:
-    """One connection: send, read the answer, record (after the warm-up), repeat until stop_at."""
+    """One connection: send, read the answer, record (after the warm-up), repeat until stop_at.
+
+    An answer counts when it arrives after the warm-up, with its whole wait: one asked during the
+    warm-up and answered late is a slow answer of the window, not a lost one. The request in flight
+    at stop_at is waited for and counted too."""
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     clock = time.perf_counter
+    slot = len(results.per_connection)
+    results.per_connection.append(0)
     while clock() < stop_at:
         request = pick()
         try:
@@ -630,7 +697,8 @@ async def drive(port: int, pick: Picker, *, stop_at: float, measure_from: float,
                 writer.close()
             reader = writer = None
             continue
-        if started >= measure_from:
+        if done >= measure_from:
+            results.per_connection[slot] += 1
             results.latencies[request.endpoint].append((done - started) * 1000)
             results.bytes_in += size
             if status != 200:
@@ -711,8 +779,11 @@ def load_run(
     seconds = {
         "generator": last.generator - first.generator,
         "server": last.server - first.server,
-        # A backend opened during the window (a worker reconnecting) counts from its start.
-        "postgres": sum(cpu - first.postgres.get(pid, 0.0) for pid, cpu in last.postgres.items()),
+        # A backend opened during the window (a worker reconnecting) counts from its start; one that
+        # ended in it (its worker recycled) by what the postmaster reaped, less what it had used before.
+        "postgres": sum(cpu - first.postgres.get(pid, 0.0) for pid, cpu in last.postgres.items())
+        + (last.postgres_reaped - first.postgres_reaped)
+        - sum(cpu for pid, cpu in first.postgres.items() if pid not in last.postgres),
         "machine": last.busy - first.busy,
     }
     seconds["others"] = max(0.0, seconds["machine"] - seconds["generator"] - seconds["server"] - seconds["postgres"])
@@ -755,7 +826,9 @@ def report(run: Run, *, per_endpoint: bool) -> None:
         f"    {r.count:,} requests in {run.seconds:.0f} s = {run.rps:,.0f} requests/s; latency p50 "
         f"{percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
         f"max {ms[-1] if ms else float('nan'):.1f} ms; errors {r.error_count}; "
-        f"{r.bytes_in / run.seconds / 1e6:.1f} MB/s of answers; {r.reconnects:,} connections opened"
+        f"{r.bytes_in / run.seconds / 1e6:.1f} MB/s of answers; {r.reconnects:,} connections opened; "
+        f"answers per connection {min(r.per_connection, default=0):,}–{max(r.per_connection, default=0):,}"
+        + (f" ({r.starved} connections got none: counted as errors)" if r.starved else "")
     )
     c = run.cpu
     cores = os.cpu_count() or 1
@@ -829,6 +902,9 @@ def main() -> int:
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--baseline-duration", type=float, default=15.0)
+    parser.add_argument(
+        "--ceiling-duration", type=float, default=10.0, help="seconds of each ceiling run on the tuned server (0: none)"
+    )
     parser.add_argument("--sweep", action="store_true", help="first try sync/gthread × 2–5 workers, 10 s each")
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--keep-database", action="store_true", help="keep the database (and reuse a kept one)")
@@ -870,7 +946,15 @@ def main() -> int:
         )
         say(f"== 请求组合：{len(MIX)} 个端点，{sum(len(v) for v in mix.values())} 个不同请求")
 
-        def measure(label: str, workers: int, worker_class: str, threads: int, duration: float) -> Run:
+        def measure(
+            label: str,
+            workers: int,
+            worker_class: str,
+            threads: int,
+            duration: float,
+            ceilings: list[Run] | None = None,
+        ) -> Run:
+            """A run of the mix on a server of its own; with `ceilings`, then the ceiling runs on it too."""
             with running(
                 env, workdir, workers=workers, worker_class=worker_class, threads=threads, label=label
             ) as server:
@@ -879,7 +963,7 @@ def main() -> int:
                     if failures:
                         raise RuntimeError("以下请求未返回 200：\n  " + "\n  ".join(failures[:30]))
                     checked.append(True)
-                return load_run(
+                run = load_run(
                     server,
                     mix,
                     connections=args.connections,
@@ -888,6 +972,20 @@ def main() -> int:
                     seed=args.seed,
                     database_url=args.database_url,
                 )
+                if ceilings is not None and args.ceiling_duration > 0:
+                    for name, alone in build_ceilings(readers).items():
+                        probe = load_run(
+                            server,
+                            alone,
+                            connections=args.connections,
+                            warmup=2.0,
+                            duration=args.ceiling_duration,
+                            seed=args.seed,
+                            database_url=args.database_url,
+                        )
+                        probe.label = name
+                        ceilings.append(probe)
+                return run
 
         checked: list[bool] = []
 
@@ -909,7 +1007,8 @@ def main() -> int:
             f" × {args.threads} threads" if args.worker_class == "gthread" else ""
         )
         say(f"== 测量：{label}，{args.connections} 个连接，预热 {args.warmup:.0f} s，测量 {args.duration:.0f} s")
-        tuned = measure(label, args.workers, args.worker_class, args.threads, args.duration)
+        ceilings: list[Run] = []
+        tuned = measure(label, args.workers, args.worker_class, args.threads, args.duration, ceilings)
         say(f"== 基线：{BASELINE}，同样的组合与连接，测量 {args.baseline_duration:.0f} s")
         base = measure(f"baseline: {BASELINE}", 1, "sync", 1, args.baseline_duration)
 
@@ -926,6 +1025,23 @@ def main() -> int:
         p99 = percentile(ms, 99)
         ratio = tuned.rps / base.rps if base.rps else float("inf")
         say(f"  ratio tuned/baseline = {ratio:.1f}× requests/s (baseline: {BASELINE}, same mix and connections)")
+        if ceilings:
+            say(
+                f"  ceiling of this stack on this machine (the tuned server, {args.connections} connections, "
+                f"one request alone, {args.ceiling_duration:.0f} s each):"
+            )
+            for probe in ceilings:
+                probe_ms = probe.all_ms()
+                say(
+                    f"    {CEILINGS[probe.label]}: {probe.rps:,.0f} requests/s, p99 {percentile(probe_ms, 99):.1f} ms, "
+                    f"CPU per request {probe.cpu['server_ms_per_request']:.2f} ms, errors {probe.results.error_count}"
+                )
+            cheapest = next((p for p in ceilings if p.label == "ceiling.read"), None)
+            if cheapest is not None and cheapest.rps:
+                say(
+                    f"    the mix runs at {tuned.rps / cheapest.rps:.0%} of the cheapest authenticated read's rate; "
+                    f"the goal is {GOAL_RPS / cheapest.rps:.0%} of it"
+                )
         errors = tuned.results.error_count + base.results.error_count
         ok_rps, ok_p99 = tuned.rps >= GOAL_RPS, p99 <= GOAL_P99_MS
         say(f"  {'PASS' if ok_rps else 'FAIL'}: {tuned.rps:,.0f} requests/s vs goal ≥ {GOAL_RPS:,.0f}")
