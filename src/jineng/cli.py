@@ -298,6 +298,23 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
         _write_atomically(path, bulletin.render(made, fmt))
     except OSError as exc:
         return _error(f"无法写入 {path}：{exc.strerror}")
+    # An export from the command line is audited as one from a page is (audit.middleware): the
+    # file is taken back when its row cannot be written, so no export goes unrecorded.
+    from .audit.services import audit_record
+
+    try:
+        audit_record(
+            actor=reader,
+            event="export",
+            changes={"filename": (None, path.name)},
+            note=f"jineng bulletin：导出文件 {path.name}",
+            object_type="cli",
+            object_id="bulletin",
+            object_repr=str(path),
+        )
+    except DatabaseError as exc:
+        path.unlink(missing_ok=True)
+        return _error(f"无法写入审计日志，已删除导出的文件 {path}：{exc}")
     if made.overview.refreshed_at is None:
         sys.stderr.write(f"jineng: {made.year} 年的进度数据尚未汇总，通报中的完成数为 0\n")
     sys.stdout.write(f"{path}\n{made.title}\n{made.summary}\n")

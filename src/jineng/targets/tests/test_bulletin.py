@@ -21,6 +21,7 @@ import openpyxl
 import pypdf
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
@@ -28,6 +29,7 @@ from django.utils import timezone
 from jineng import cli
 from jineng.accounts.models import Role, User
 from jineng.assessment.models import CertificateRecord
+from jineng.audit.models import AuditEvent
 from jineng.classes.models import ClassState, Enrollment, TrainingClass
 from jineng.policy.rules.indicators import Progress
 from jineng.registry.models import Person
@@ -371,6 +373,25 @@ def test_the_cli_writes_the_bulletin_under_its_default_name_and_prints_the_summa
     assert code == cli.EXIT_OK and written.is_file()
     assert str(written) in out and OPENING in out
     assert openpyxl.load_workbook(written).sheetnames == SHEETS
+
+
+def test_the_cli_audits_its_export_as_the_reader_it_read_as(scene: Cast, tmp_path: Path) -> None:
+    target = tmp_path / "yz.xlsx"
+    assert cli.main(["bulletin", "--period", "2023-06", "--as", "hana1", "--output", str(target)]) == cli.EXIT_OK
+    row = AuditEvent.objects.get(event="export", object_type="cli")
+    assert (row.actor, row.object_id, row.changes["filename"]) == (scene.hana1, "bulletin", [None, "yz.xlsx"])
+
+
+def test_the_cli_takes_its_file_back_when_the_audit_row_cannot_be_written(
+    scene: Cast, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(**kwargs: object) -> None:
+        raise DatabaseError("audit table unavailable")
+
+    monkeypatch.setattr("jineng.audit.services.audit_record", refuse)
+    target = tmp_path / "x.xlsx"
+    assert cli.main(["bulletin", "--period", "2023-06", "--output", str(target)]) == cli.EXIT_INVALID
+    assert "无法写入审计日志" in capsys.readouterr().err and not target.exists()
 
 
 def test_the_cli_writes_a_pdf_to_the_file_named_as_the_reader_named(scene: Cast, tmp_path: Path) -> None:
