@@ -31,6 +31,7 @@ def _fresh_rate_limits(settings: Any) -> None:
         caches["default"].clear()
     settings.JINENG_RATE_LOGIN_PER_IP = settings.JINENG_RATE_LOGIN_PER_USERNAME = 10_000
     settings.JINENG_RATE_BULK = 10_000
+    settings.JINENG_AUDIT_ANONYMOUS_PER_IP = 10_000
 
 
 @pytest.fixture

@@ -426,6 +426,9 @@ JINENG_RATE_LOGIN_PER_IP = env_int("JINENG_RATE_LOGIN_PER_IP", 10)
 # rows a locked username being hammered would write (each attempt is recorded and audited).
 JINENG_RATE_LOGIN_PER_USERNAME = env_int("JINENG_RATE_LOGIN_PER_USERNAME", 10)
 JINENG_RATE_BULK = env_int("JINENG_RATE_BULK", 60)
+# Refusals of callers not signed in, audited per client address and window (jineng.audit.middleware);
+# past it one row says the rest of the window went unrecorded. 0: every one audited.
+JINENG_AUDIT_ANONYMOUS_PER_IP = env_int("JINENG_AUDIT_ANONYMOUS_PER_IP", 60)
 
 # A failed variable lookup in a template logs the whole template context at DEBUG, rosters and
 # clear IDs with it: that logger never goes below INFO, whatever level the other logs run at.

@@ -9,6 +9,11 @@
 
 One row per request and kind. The note is the method and the path, never the query string
 (a search may hold an ID); paths carry numeric ids only.
+
+Refusals of callers who are not signed in are audited up to JINENG_AUDIT_ANONYMOUS_PER_IP per client
+address and rate-limit window (jineng.ratelimit); the first one over it writes a row saying the rest
+of that window goes unrecorded. Without the bound anyone could write rows at will — each under the
+hash chain's lock, which every audited write of every user waits for.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponseBase
 
@@ -80,15 +86,27 @@ class AuditMiddleware:
         match = getattr(request, "resolver_match", None)
         view = match.view_name if match else ""
         if refused:
-            audit_record(
-                actor=actor,
-                event="authz.refused",
-                changes={"status": (None, status), "code": (None, code), "ip": (None, _ip(request))},
-                note=f"{where} → {status}" + (f"（{code}）" if code else ""),
-                object_type=REQUEST,
-                object_id=view,
-                object_repr=request.path,
-            )
+            ip = _ip(request)
+            note = f"{where} → {status}" + (f"（{code}）" if code else "")
+            write = True
+            if getattr(actor, "is_anonymous", True):
+                from jineng.ratelimit import hit
+
+                limit = int(getattr(settings, "JINENG_AUDIT_ANONYMOUS_PER_IP", 60))
+                over = hit("audit-anonymous", ip or "unknown", limit=limit)
+                write = over is None or over.first
+                if over is not None:
+                    note += f"；该地址未登录请求被拒绝过于频繁（本时段已超过 {limit} 次），本时段其余拒绝不再逐条记录"
+            if write:
+                audit_record(
+                    actor=actor,
+                    event="authz.refused",
+                    changes={"status": (None, status), "code": (None, code), "ip": (None, ip)},
+                    note=note,
+                    object_type=REQUEST,
+                    object_id=view,
+                    object_repr=request.path,
+                )
         if filename is not None:
             audit_record(
                 actor=actor,

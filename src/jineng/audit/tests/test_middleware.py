@@ -3,6 +3,8 @@ request and kind, with the method and path and nothing personal."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -102,3 +104,30 @@ def test_file_names_are_read_from_either_form_of_the_header() -> None:
     assert attachment_name("attachment; filename=x.csv") == "x.csv"
     assert attachment_name("attachment") == ""
     assert attachment_name("inline; filename=x.pdf") is None and attachment_name("") is None
+
+
+def test_refusals_without_sign_in_are_audited_up_to_the_limit_per_address_then_once_more_saying_so(
+    client: Client, people: Cast, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.JINENG_AUDIT_ANONYMOUS_PER_IP = 3
+    monkeypatch.setattr("jineng.ratelimit._now", lambda: 1_700_000_000.0)  # one window throughout
+    for _ in range(6):
+        assert client.get(f"{API}/classes").status_code == 401
+    rows = events("authz.refused")
+    assert len(rows) == 4
+    assert all(row.actor is None for row in rows)
+    assert "不再逐条记录" in rows[-1].note and not any("不再逐条记录" in row.note for row in rows[:-1])
+    # Another address has its own count.
+    assert client.get(f"{API}/classes", REMOTE_ADDR="10.0.0.9").status_code == 401
+    assert len(events("authz.refused")) == 5
+
+
+def test_refusals_of_a_signed_in_user_are_each_audited_whatever_the_anonymous_limit(
+    client: Client, people: Cast, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.JINENG_AUDIT_ANONYMOUS_PER_IP = 1
+    monkeypatch.setattr("jineng.ratelimit._now", lambda: 1_700_000_000.0)
+    api = signed_in(client, people.alice)  # a 禹州 clerk: the audit log is not hers
+    for _ in range(3):
+        assert api.get("/audit/").status_code == 403
+    assert [row.actor for row in events("authz.refused")] == [people.alice] * 3
