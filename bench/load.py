@@ -3,6 +3,7 @@
 Run (one command; 3–4 minutes, about half of it loading the data):
   .venv/bin/python bench/load.py [--connections 16 --duration 30 --warmup 5 --workers 4
                                   --worker-class sync|gthread --threads 1 --baseline-duration 15
+                                  --ceiling-duration 10
                                   --seed 2023 --keep-database
                                   --database-url postgres://postgres@127.0.0.1:5432/jineng_bench_load]
   .venv/bin/python bench/load.py --sweep   # first tries sync 2–5 workers and gthread ×2/×4, 10 s each
@@ -28,11 +29,15 @@ What it does:
   5. baseline, in the same run: the same server with one sync worker, the same mix from the same
      connections (--baseline-duration seconds); the ratio printed is tuned ÷ baseline requests/s;
   6. prints requests/s, p50/p95/p99/max latency, errors (any answer but 200 is one and fails the
-     run, with the server log's last lines), each endpoint's share, p50, p99 and max, where the
+     run, with the server log's last lines; so does a connection that got no answer in the window),
+     answers per connection, each endpoint's share, p50, p99 and max, where the
      machine's CPU went over the window (this load generator, the server's processes,
      PostgreSQL's backends of this database, everything else on the machine, idle — read from
      /proc), the server's and PostgreSQL's CPU per request (and the rate the cores could sustain at
-     that cost), and PASS/FAIL against ≥ 500 requests/s at p99 ≤ 100 ms.
+     that cost), and PASS/FAIL against ≥ 500 requests/s at p99 ≤ 100 ms;
+  7. the ceiling, on the tuned server before it stops: /healthz alone, then the cheapest
+     authenticated API read alone (the clerk's token, GET /api/v1/online-platforms), from the same
+     connections for --ceiling-duration seconds each — the rate no mix of real reads can beat here.
 
 The mix (weights in MIX): GET only, the API's main reads — class list (page 1, and filtered),
 class detail, roster, eligibility, attendance, review history, to-do, claims list and detail,
@@ -45,18 +50,25 @@ Goal (issue 7): ≥ 500 requests/s at p99 ≤ 100 ms on 2 cores; exit 0 on PASS,
 machine shared with other work the figures say more about the neighbours than about jineng: the
 "everything else" CPU share shows how much.
 
-Where it stands (2026-12-07): FAIL — 108–120 requests/s, p99 219–256 ms, 0 errors over six runs on a
-quiet 2-core machine (92–96 requests/s in two runs at the start of the day, same data and mix; run-
-to-run noise here is about ±10 %). The server and PostgreSQL spend 15.6–17.4 ms of CPU per request
-of the mix (20.0–20.6 before); 500 requests/s on 2 cores allows about 4 ms. Done: a session's user,
-the session and the class lookup behind every /classes/{id}/... read are prepared statements
-(jineng.db.Joined, q_admits), class lists, the to-do list and the roster read plain values through
-prepared statements (fetch_values), the targets overview is cached per reach and day. Next levers,
-by expected gain: the same treatment for the claim detail (~45 ms, 15 statements), the voucher list
-(~25 ms, its page statement 7 ms in PostgreSQL), the drill-down (~35 ms) and eligibility/attendance;
-the pii.clear_view audit row (about 30 % of reads write one under the chain's global lock, ~2.6 ms
-each); ninja's validation of large answers (the cached overview still costs ~8 ms to send);
-JINENG_CACHE_URL (Redis) here as in production.
+Where it stands (2026-12-07): FAIL, and out of reach on this machine with this stack. The mix:
+108–135 requests/s, p99 205–256 ms, 0 errors over ten runs on a quiet 2-core machine (run-to-run
+noise about ±10 %); the server and PostgreSQL spend 14.6–17.4 ms of CPU per request of it. The
+ceiling runs of the same run show why more endpoint work cannot close the gap: /healthz alone —
+no login, one SELECT 1, Django's middleware — reaches 650–810 requests/s at 2.4–2.5 ms of CPU each,
+and the cheapest authenticated API read alone (a token, a 3-row list) 320–380 requests/s at
+5.0–5.4 ms. The goal is 133–155 % of that cheapest read, for a mix whose every request also reads
+and serialises real data. Measured beside it (not in this file): a bare WSGI app under the same
+gunicorn serves ~3,500 requests/s, so the floor is Django's request path, authentication and
+PostgreSQL's round trips on this Python (pyenv 3.12, built without PGO), not the server; granian in
+place of gunicorn served the mix 5–10 % faster only by starving connections (bounded backlog), and
+without that bound slower at the tail. Done on the mix: a session's user, the session and the class
+behind every /classes/{id}/... read are prepared statements (jineng.db.Joined, q_admits); class
+lists, the to-do list and the roster read plain values through prepared statements (fetch_values);
+the targets overview is cached per reach and day. What is left would each move the mix by a few per
+cent: planning is ~0.6 ms and execution ~1.0 ms of PostgreSQL's time per request (the voucher list
+and the claim detail plan for 3–4 ms, the drill-down counts 7,000–30,000 enrolments), the claim
+detail builds ~220 model objects. Reaching 500 requests/s needs more cores — the mix scales 1.7–2.1×
+from one worker to four on two — not more of the same work.
 """
 
 from __future__ import annotations
