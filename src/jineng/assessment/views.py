@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from openpyxl.styles import Font
 
 from jineng import tabular
 from jineng.accounts.models import Role, User
+from jineng.audit.context import RefusedNotFound
 from jineng.audit.services import mask_text
 from jineng.classes.errors import RuleBlocked, ServiceError
 from jineng.classes.models import ClassState, TrainingClass
@@ -53,7 +54,7 @@ def _user(request: HttpRequest) -> User:
 def _plan(user: User, pk: int) -> AssessmentPlan:
     plan = selectors.plan_get(user, pk)
     if plan is None:
-        raise Http404("找不到该考核计划，或不在您的管辖范围内")
+        raise RefusedNotFound("找不到该考核计划，或不在您的管辖范围内")
     return plan
 
 
@@ -316,7 +317,7 @@ def ledger_enter(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     cls = selectors.assessment_class_get(user, pk)
     if cls is None:
-        raise Http404("找不到该培训班，或不在您的管辖范围内")
+        raise RefusedNotFound("找不到该培训班，或不在您的管辖范围内")
     try:
         entry = services.ledger_enter(cls=cls, actor=user, notes=request.POST.get("notes", ""))
     except ServiceError as exc:

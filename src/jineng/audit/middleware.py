@@ -2,7 +2,8 @@
 
 - `authz.refused`: a 401 or 403 answer — a view's PermissionDenied, a 403 page, a CSRF failure, an
   API refusal — and the API's 404 `not_found`, which is how the API refuses an object outside the
-  caller's scope (it does not say the object exists);
+  caller's scope (it does not say the object exists), and a page's 404 raised as
+  `RefusedNotFound` (audit.context) for the same reason;
 - `export`: any answer sent as an attachment (XLSX, PDF, CSV), with its file name;
 - `pii.clear_view`: a page or API answer that showed resident IDs in clear — `User.sees_clear_ids`,
   which every view asks before unmasking one, notes it on the request (`audit.context`).
@@ -74,6 +75,8 @@ class AuditMiddleware:
     def record(self, request: HttpRequest, response: HttpResponseBase, notes: RequestNotes) -> None:
         status = response.status_code
         code = getattr(request, API_ERROR_CODE, None)
+        if status == 404 and notes.refused and code is None:
+            code = "not_found"  # a page's RefusedNotFound: the API's refusal by another road
         refused = status in (401, 403) or (status == 404 and code == "not_found")
         filename = attachment_name(response.get("Content-Disposition", "")) if status == 200 else None
         clear = notes.clear_ids and status < 400

@@ -27,6 +27,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jineng.accounts.models import Role, User
+from jineng.audit.context import RefusedNotFound
 from jineng.audit.services import mask_text
 from jineng.ids import mask_phone, mask_ric
 from jineng.policy.catalog import OUTCOME_ZH, Outcome
@@ -113,7 +114,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 def _get_class(user: User, pk: int) -> TrainingClass:
     cls = class_get(user, pk)
     if cls is None:
-        raise Http404("找不到该培训班，或不在您的管辖范围内")
+        raise RefusedNotFound("找不到该培训班，或不在您的管辖范围内")
     return cls
 
 
@@ -481,7 +482,7 @@ def findings_preview(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     cls = _get_class(user, pk)
     if not _editable_by(user, cls):
-        raise Http404
+        raise RefusedNotFound
     form = ClassForm(request.POST)
     if form.is_valid():
         try:

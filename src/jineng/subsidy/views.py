@@ -35,6 +35,7 @@ from openpyxl.styles import Font
 from jineng import tabular
 from jineng.accounts.models import Role, User
 from jineng.accounts.security import REAUTH_OTP, REAUTH_PASSWORD, reauth_posted
+from jineng.audit.context import RefusedNotFound
 from jineng.audit.services import mask_text
 from jineng.classes.errors import InvalidInput, ServiceError, StaleVersion
 from jineng.classes.models import ClassState, TrainingClass
@@ -210,14 +211,14 @@ def _user(request: HttpRequest) -> User:
 def _get_claim(user: User, pk: int) -> SubsidyClaim:
     claim = claim_get(user, pk)
     if claim is None:
-        raise Http404("找不到该补贴申请，或不在您的管辖范围内")
+        raise RefusedNotFound("找不到该补贴申请，或不在您的管辖范围内")
     return claim
 
 
 def _get_batch(user: User, pk: int) -> FinanceBatch:
     batch = batch_get(user, pk)
     if batch is None:
-        raise Http404("找不到该推送批次，或不在您的管辖范围内")
+        raise RefusedNotFound("找不到该推送批次，或不在您的管辖范围内")
     return batch
 
 
@@ -368,7 +369,7 @@ def claim_new(request: HttpRequest, class_id: int) -> HttpResponse:
     user = _user(request)
     cls = class_get(user, class_id)
     if cls is None:
-        raise Http404("找不到该培训班，或不在您的管辖范围内")
+        raise RefusedNotFound("找不到该培训班，或不在您的管辖范围内")
     existing = SubsidyClaim.objects.filter(training_class=cls).first()
     if existing is not None and claim_get(user, existing.pk) is not None:
         messages.info(request, f"培训班 {cls.code} 已有补贴申请 {existing.code}（每班一份）")

@@ -12,11 +12,12 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from jineng.accounts.models import User
+from jineng.audit.context import RefusedNotFound
 from jineng.policy.loader import policies
 
 from . import bulletin
@@ -55,7 +56,7 @@ def bulletin_form(request: HttpRequest) -> HttpResponse:
     """The form; with a period in the query it is the download itself."""
     user = cast(User, request.user)
     if reach_of(user) is None:
-        raise Http404("不在您的查阅范围内")
+        raise RefusedNotFound("不在您的查阅范围内")
     if request.GET.get("period", "").strip():
         return bulletin_download(request)
     return _form(request, user, errors={})
@@ -67,7 +68,7 @@ def bulletin_download(request: HttpRequest) -> HttpResponse:
     their department) as an attachment; 404 for a user who reads no dashboard."""
     user = cast(User, request.user)
     if reach_of(user) is None:
-        raise Http404("不在您的查阅范围内")
+        raise RefusedNotFound("不在您的查阅范围内")
     kind = request.GET.get("kind", "monthly")
     period = request.GET.get("period", "").strip()
     fmt = request.GET.get("format", "xlsx").strip().lower()
@@ -85,7 +86,7 @@ def bulletin_download(request: HttpRequest) -> HttpResponse:
         try:
             built = bulletin.build(user, kind=kind, period=period)
         except bulletin.NoReach:
-            raise Http404("不在您的查阅范围内") from None
+            raise RefusedNotFound("不在您的查阅范围内") from None
         except ValueError as exc:
             errors["period"] = str(exc)
     if built is None:

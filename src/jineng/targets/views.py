@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from openpyxl.styles import Font
 
 from jineng import tabular
 from jineng.accounts.models import Role, User
+from jineng.audit.context import RefusedNotFound
 from jineng.audit.services import audit_record
 from jineng.classes.errors import InvalidInput, NotPermitted, ServiceError
 from jineng.classes.models import Enrollment, SpecialAction, TrainingClass
@@ -330,7 +331,7 @@ def _reader(request: HttpRequest) -> tuple[User, Reach]:
     user = _user(request)
     reach = reach_of(user)
     if reach is None:
-        raise Http404(NO_REACH)
+        raise RefusedNotFound(NO_REACH)
     return user, reach
 
 
@@ -372,7 +373,7 @@ def _dashboard(request: HttpRequest, tab: str) -> tuple[User, Overview, Period, 
         period = Period(*period_of(None, None))
         o = read_overview(user, year=period.year, as_of=period.as_of)
     if o is None:  # the reach was checked above; the selector decides again
-        raise Http404(NO_REACH)
+        raise RefusedNotFound(NO_REACH)
     tabs = [("overview", "全市总览" if reach.kind == "city" else "总览", "targets:overview")]
     if reach.kind != "department":
         tabs.append(("areas", "按县（市、区）", "targets:areas"))
@@ -449,7 +450,7 @@ def _panel_url(f: Finding, period: Period, where: dict[str, int | None]) -> str 
 def areas_page(request: HttpRequest) -> HttpResponse:
     _, o, period, context = _dashboard(request, "areas")
     if o.reach.kind == "department":
-        raise Http404(NO_REACH)
+        raise RefusedNotFound(NO_REACH)
     columns = list(ANNEX1_COLUMNS)
     context.update(
         columns=_heads(columns),
@@ -468,7 +469,7 @@ def areas_page(request: HttpRequest) -> HttpResponse:
 def departments_page(request: HttpRequest) -> HttpResponse:
     _, o, period, context = _dashboard(request, "departments")
     if o.reach.kind == "area":
-        raise Http404(NO_REACH)
+        raise RefusedNotFound(NO_REACH)
     columns = _columns_with_targets(o.departments, ANNEX2_COLUMNS)
     context.update(
         columns=_heads(columns),
@@ -487,7 +488,7 @@ def departments_page(request: HttpRequest) -> HttpResponse:
 def actions_page(request: HttpRequest) -> HttpResponse:
     _, o, period, context = _dashboard(request, "actions")
     if o.reach.kind != "city":
-        raise Http404(NO_REACH)
+        raise RefusedNotFound(NO_REACH)
     columns = list(ACTION_COLUMNS)
     context.update(
         columns=_heads(columns),
@@ -822,7 +823,7 @@ def classes_page(request: HttpRequest) -> HttpResponse:
         action=drill.action,
     )
     if qs is None:
-        raise Http404(NO_REACH)
+        raise RefusedNotFound(NO_REACH)
     title = drill_title(reach, drill, period)
     if request.GET.get("format") == "xlsx" and not problems:
         return _drill_xlsx(qs, title, period, drill_label(indicator))

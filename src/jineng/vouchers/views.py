@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from openpyxl.styles import Font
 
 from jineng import tabular
 from jineng.accounts.models import Role, User
+from jineng.audit.context import RefusedNotFound
 from jineng.audit.services import mask_text
 from jineng.classes.errors import ServiceError
 from jineng.classes.models import Enrollment
@@ -169,7 +170,7 @@ def vouchers_index(request: HttpRequest) -> HttpResponse:
 def my_vouchers(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if user.role != Role.WORKER:
-        raise Http404("“我的培训券”只对劳动者本人开放")
+        raise RefusedNotFound("“我的培训券”只对劳动者本人开放")
     page = Paginator(selectors.vouchers_for(user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "vouchers/mine.html", {"page": page, "today": timezone.localdate()})
 
@@ -182,7 +183,7 @@ def my_vouchers(request: HttpRequest) -> HttpResponse:
 def issue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not may_issue(user):
-        raise Http404("只有县（市、区）或市人社局审核人可以发放培训券")
+        raise RefusedNotFound("只有县（市、区）或市人社局审核人可以发放培训券")
     today = timezone.localdate()
     form = {"issued_on": request.POST.get("issued_on", today.isoformat()), "purpose": request.POST.get("purpose", "")}
     if request.method == "GET":
@@ -237,7 +238,7 @@ def redeem(request: HttpRequest) -> HttpResponse:
     """The clerk enters the code the trainee shows and picks the trainee by class and roster row."""
     user = _user(request)
     if user.role != Role.INSTITUTION_CLERK or user.institution_id is None:
-        raise Http404("只有培训机构经办人登记使用培训券")
+        raise RefusedNotFound("只有培训机构经办人登记使用培训券")
     classes = list(
         classes_for(user)
         .filter(state__in=list(REDEEMABLE_CLASS_STATES))
@@ -282,7 +283,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     voucher = selectors.vouchers_for(user).filter(pk=pk).first()
     if voucher is None:
-        raise Http404("找不到该培训券，或不在您的管辖范围内")
+        raise RefusedNotFound("找不到该培训券，或不在您的管辖范围内")
     try:
         voucher_cancel(actor=user, voucher=voucher, reason=request.POST.get("reason", ""))
     except ServiceError as exc:

@@ -64,6 +64,28 @@ def test_an_api_object_outside_the_callers_scope_is_a_refusal_a_missing_catalog_
     assert len(events("authz.refused")) == 1
 
 
+def test_a_page_of_an_object_outside_the_readers_scope_is_a_refusal_an_unknown_format_is_not(
+    client: Client, people: Cast
+) -> None:
+    cls = class_create(actor=people.alice, data=class_input())
+    page = signed_in(client, people.carol)  # 长葛 HR: the 禹州 class is not theirs
+    assert page.get(f"/classes/{cls.pk}/").status_code == 404
+    [row] = events("authz.refused")
+    assert row.actor == people.carol and row.note == f"GET /classes/{cls.pk}/ → 404（not_found）"
+    assert row.object_id == "classes:detail" and row.changes["code"] == [None, "not_found"]
+    # One that does not exist is refused alike: the answer does not tell which.
+    assert page.get(f"/classes/{cls.pk + 1000}/").status_code == 404
+    assert len(events("authz.refused")) == 2
+    assert page.get("/classes/roster-template.docx").status_code == 404
+    assert len(events("authz.refused")) == 2
+
+
+def test_a_page_the_readers_role_may_not_open_is_a_refusal(client: Client, people: Cast) -> None:
+    assert signed_in(client, people.alice).get("/vouchers/mine/").status_code == 404  # a clerk, not a worker
+    [row] = events("authz.refused")
+    assert row.actor == people.alice and row.note == "GET /vouchers/mine/ → 404（not_found）"
+
+
 def test_an_ordinary_answer_writes_no_audit_row(client: Client, people: Cast) -> None:
     before = AuditEvent.objects.count()
     assert signed_in(client, people.leader).get("/todo/").status_code == 200
