@@ -289,8 +289,14 @@ def _inspection_row(i: Inspection, roster: int, institution: str) -> InspectionR
     )
 
 
-def annex3_data(claim: SubsidyClaim, *, clear_ids: bool = False) -> Annex3:
-    """The form of `claim` from its records, in a fixed handful of queries (none per row)."""
+def annex3_data(claim: SubsidyClaim, *, clear_ids: bool = False, clear_account: bool | None = None) -> Annex3:
+    """The form of `claim` from its records, in a fixed handful of queries (none per row).
+
+    Resident IDs and the phone in clear with `clear_ids`; the bank account with `clear_account`
+    (by default as the IDs) — finance reads the account it pays into but not the IDs, as on the
+    claim's page (subsidy.views.ACCOUNT_ROLES)."""
+    if clear_account is None:
+        clear_account = clear_ids
     claim = SubsidyClaim.objects.select_related(
         "institution",
         "training_class__occupation",
@@ -389,7 +395,7 @@ def annex3_data(claim: SubsidyClaim, *, clear_ids: bool = False) -> Annex3:
         contact=claim.contact,
         phone=claim.phone if clear_ids else mask_phone(claim.phone),
         bank_name=claim.bank_name,
-        bank_account=claim.bank_account if clear_ids else mask_account(claim.bank_account),
+        bank_account=claim.bank_account if clear_account else mask_account(claim.bank_account),
         class_code=cls.code,
         class_name=cls.name,
         start=cls.start,

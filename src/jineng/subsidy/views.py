@@ -842,7 +842,7 @@ def claim_annex3(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         raise Http404("格式应为 pdf 或 xlsx")
     user = _user(request)
     claim = _get_claim(user, pk)
-    data = annex3_data(claim, clear_ids=user.sees_clear_ids)
+    data = annex3_data(claim, clear_ids=user.sees_clear_ids, clear_account=user.role in ACCOUNT_ROLES)
     body, content_type = (annex3_pdf(data), PDF) if fmt == "pdf" else (annex3_xlsx(data), XLSX)
     response = HttpResponse(body, content_type=content_type)
     response.headers["Content-Disposition"] = content_disposition_header(True, f"补贴资金申请表-{claim.code}.{fmt}")

@@ -419,6 +419,27 @@ def test_the_annex_3_form_downloads_as_pdf_and_xlsx(people: Cast, draft: Subsidy
     assert alice.get(f"/subsidy/{draft.pk}/annex3.doc").status_code == 404
 
 
+def test_the_annex_3_form_shows_the_bank_account_to_whoever_reads_it_on_the_claims_page(
+    people: Cast, in_notice: SubsidyClaim
+) -> None:
+    pytest.importorskip("jineng.subsidy.annex3")
+    batch_push(actor=people.hana1, today=AFTER_NOTICE)  # now finance's to pay
+    account = "6222020200012345678"
+
+    def form_cells(who: str) -> str:
+        answer = as_(people, who).get(f"/subsidy/{in_notice.pk}/annex3.xlsx")
+        assert answer.status_code == 200
+        book = load_workbook(io.BytesIO(answer.content))
+        return " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v)
+
+    first_id = in_notice.lines.select_related("person").get(row=1).person.id_number
+    paid_from = form_cells("finance")  # finance pays into the account but reads no resident ID
+    assert account in paid_from and first_id not in paid_from
+    assert account in as_(people, "finance").get(f"/subsidy/{in_notice.pk}/").content.decode()
+    reviewed = form_cells("dan1")  # the lead department's reviewer: last four digits, as on the page
+    assert account not in reviewed and account[-4:] in reviewed
+
+
 # ── the public notice ─────────────────────────────────────────────────────────────────────────
 
 
