@@ -51,7 +51,7 @@ machine shared with other work the figures say more about the neighbours than ab
 "everything else" CPU share shows how much.
 
 Where it stands (2026-12-07): FAIL, and out of reach on this machine with this stack. The mix:
-108–135 requests/s, p99 205–256 ms, 0 errors over ten runs on a quiet 2-core machine (run-to-run
+108–129 requests/s, p99 205–256 ms, 0 errors over ten runs on a quiet 2-core machine (run-to-run
 noise about ±10 %); the server and PostgreSQL spend 14.6–17.4 ms of CPU per request of it. The
 ceiling runs of the same run show why more endpoint work cannot close the gap: /healthz alone —
 no login, one SELECT 1, Django's middleware — reaches 650–810 requests/s at 2.4–2.5 ms of CPU each,
