@@ -55,6 +55,18 @@ def _keys(master: bytes) -> tuple[AESGCM, bytes]:
     return AESGCM(_derive(master, b"jineng field encryption v1")), _derive(master, b"jineng blind index v1")
 
 
+@functools.lru_cache(maxsize=4)
+def _seal_key(master: bytes) -> bytes:
+    return _derive(master, b"jineng audit seal v1")
+
+
+def audit_seal_key() -> bytes:
+    """The key that seals each audit row's hash (jineng.audit.chain.row_seal): derived from
+    JINENG_DATA_KEY, so whoever can rewrite the table but does not hold the application's key
+    cannot make a rewritten chain pass `jineng audit verify`."""
+    return _seal_key(bytes(settings.JINENG_DATA_KEY))
+
+
 def _current() -> tuple[AESGCM, bytes]:
     return _keys(bytes(settings.JINENG_DATA_KEY))
 

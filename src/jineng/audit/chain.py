@@ -8,16 +8,20 @@ with microseconds. It is a format contract: the migration that chained
 the rows written before the chain existed, the writer and the verifier all use this module, and
 changing it would break every chain already stored.
 
-The chain is not keyed: someone who can rewrite the table can rewrite the whole tail after a
-change too. What stops that is the database (the application's role may not UPDATE or DELETE,
-a trigger refuses even the owner) and the head an operator records outside the database
-(`jineng audit verify` prints it; `--expect-head` checks it).
+Each row's hash is also sealed: `seal = HMAC-SHA256(key, hash)`, the key derived from
+JINENG_DATA_KEY (jineng.crypto.audit_seal_key). The hash alone is not keyed, so someone who can
+rewrite the table could recompute the whole tail after a change; without the application's key
+they cannot recompute the seals, and `jineng audit verify` reports every row whose seal does not
+match. Before that, the database stops them (the application's role may not UPDATE or DELETE, a
+trigger refuses even the owner), and a head recorded outside the database (`--expect-head`) shows
+the last rows removed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import math
 from collections.abc import Mapping
@@ -94,3 +98,8 @@ def canonical(row: Mapping[str, Any]) -> str:
 
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(row)).encode("utf-8")).hexdigest()
+
+
+def row_seal(key: bytes, digest: str) -> str:
+    """The row's seal: its hash under the application's key (hex, 64 characters)."""
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()

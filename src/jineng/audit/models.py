@@ -16,7 +16,9 @@ from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from .chain import GENESIS, LOCK_KEY, json_value, row_hash
+from jineng.crypto import audit_seal_key
+
+from .chain import GENESIS, LOCK_KEY, json_value, row_hash, row_seal
 
 
 class AuditLogImmutable(Exception):
@@ -64,6 +66,7 @@ class AuditEvent(models.Model):
     seq = models.BigIntegerField("序号", unique=True, editable=False)
     prev_hash = models.CharField("前一条的哈希", max_length=64, editable=False)
     hash = models.CharField("哈希", max_length=64, unique=True, editable=False)
+    seal = models.CharField("封印", max_length=64, editable=False, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -96,11 +99,12 @@ class AuditEvent(models.Model):
             self.seq, self.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
             self.changes = json_value(self.changes)  # stored as hashed: what jsonb gives back
             self.hash = row_hash(self.prev_hash, self.chain_content())
+            self.seal = row_seal(audit_seal_key(), self.hash)
             kwargs["force_insert"] = True
             try:
                 super().save(*args, **kwargs)
             except BaseException:
-                self.hash = ""  # not written: the instance may be saved again once the cause is gone
+                self.hash = self.seal = ""  # not written: the instance may be saved again once the cause is gone
                 raise
 
     def chain_content(self) -> dict[str, Any]:

@@ -6,18 +6,22 @@
   deleted — only a head recorded outside the database shows that);
 - `altered`: a row whose content no longer gives its hash, or whose predecessor's hash is not the
   one it chained to (the predecessor was changed and its hash recomputed);
-- `reordered`: an intact row in another place than the one it was chained at (seq swapped).
+- `reordered`: an intact row in another place than the one it was chained at (seq swapped);
+- `unsealed`: a row whose seal is not its hash under the application's key — its hash was
+  recomputed (a changed row, or a whole tail rebuilt) by someone without the key, or the row was
+  not written by jineng (`chain.row_seal`).
 
 After a break the check carries on from the row found, so one report lists every place touched.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chain import CONTENT_FIELDS, GENESIS, row_hash
+from .chain import CONTENT_FIELDS, GENESIS, row_hash, row_seal
 
 # Hashes remembered to tell a moved row from a changed one: a row is rarely moved far.
 WINDOW = 1000
@@ -25,7 +29,7 @@ WINDOW = 1000
 NEAR = 3
 MAX_BREAKS = 100
 CHUNK = 2000
-KINDS_ZH = {"altered": "被改写", "missing": "缺失", "reordered": "顺序被调换"}
+KINDS_ZH = {"altered": "被改写", "missing": "缺失", "reordered": "顺序被调换", "unsealed": "封印不符"}
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,11 @@ def verify_chain(
     expect_head: tuple[int, str] | None = None,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 100_000,
+    seal_key: bytes | None = None,
 ) -> Report:
     """Check rows given in `seq` order (mappings with the chain's content fields plus `prev_hash`
-    and `hash`); `expect_head` is a (seq, hash) recorded earlier, which must still be there."""
+    and `hash`, and `seal` when `seal_key` is given); `expect_head` is a (seq, hash) recorded
+    earlier, which must still be there."""
     report = Report()
     expected_seq, prev = 1, GENESIS
     seen: dict[str, int] = {}  # recent hash -> seq it was found at
@@ -111,6 +117,16 @@ def verify_chain(
             progress(report.rows)
         seq, stored, chained_to = int(row["seq"]), row["hash"], row["prev_hash"]
         content_ok = row_hash(chained_to, row) == stored
+        if seal_key is not None and not hmac.compare_digest(row.get("seal") or "", row_seal(seal_key, stored)):
+            report.add(
+                Break(
+                    seq,
+                    "unsealed",
+                    "封印 = HMAC（应用密钥，哈希）",
+                    f"封印 {_short(row.get('seal'))}",
+                    f"第 {seq} 条的封印与其哈希不符：其哈希被不持有应用密钥者重新计算，或该条并非本系统写入",
+                )
+            )
         if seq < expected_seq:
             report.add(
                 Break(
@@ -207,7 +223,7 @@ def _content_break(row: Mapping[str, Any], seq: int, seen: Mapping[str, int]) ->
     )
 
 
-COLUMNS = (*CONTENT_FIELDS, "prev_hash", "hash")
+COLUMNS = (*CONTENT_FIELDS, "prev_hash", "hash", "seal")
 
 
 def verify_database(
@@ -220,14 +236,16 @@ def verify_database(
     from .models import AuditEvent
 
     rows = AuditEvent.objects.using(using).order_by("seq").values(*COLUMNS).iterator(chunk_size=CHUNK)
-    return verify_chain(rows, expect_head=expect_head, progress=progress)
+    from jineng.crypto import audit_seal_key
+
+    return verify_chain(rows, expect_head=expect_head, progress=progress, seal_key=audit_seal_key())
 
 
 def render(report: Report) -> str:
     """The report in Chinese, for the terminal and the audit page."""
     lines = []
     if report.ok:
-        lines.append(f"审计链完整：共 {report.rows} 条记录，逐条校验通过。")
+        lines.append(f"审计链完整：共 {report.rows} 条记录，逐条校验通过（哈希与封印）。")
     else:
         lines.append(f"审计链已被破坏：共 {report.rows} 条记录，发现 {report.breaks_total} 处异常。")
         for b in report.breaks:

@@ -7,15 +7,17 @@ import datetime as dt
 import importlib
 import threading
 import time
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from jineng.audit.chain import GENESIS, canonical, json_value, row_hash
+from jineng.audit.chain import GENESIS, canonical, json_value, row_hash, row_seal
 from jineng.audit.models import AuditEvent, AuditLogImmutable
 from jineng.audit.services import audit_record
 from jineng.audit.verify import COLUMNS, verify_database
+from jineng.crypto import _seal_key, audit_seal_key
 from jineng.testing import Cast
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -87,6 +89,42 @@ def test_an_event_about_a_request_is_named_without_a_model_row(people: Cast) -> 
         audit_record(actor=None, event="x")
 
 
+def test_each_row_is_sealed_with_its_hash_under_the_key_derived_from_the_data_key(people: Cast, settings: Any) -> None:
+    written = audit_record(actor=people.sam, event="account.update", obj=people.dan1)
+    row = AuditEvent.objects.filter(pk=written.pk).values(*COLUMNS).get()
+    ours = audit_seal_key()
+    assert row["seal"] == written.seal == row_seal(ours, row["hash"])
+    settings.JINENG_DATA_KEY = bytes(32)  # another deployment's key seals otherwise
+    other = audit_record(actor=people.sam, event="x.y", obj=people.dan1)
+    assert other.seal == row_seal(_seal_key(bytes(32)), other.hash) != row_seal(ours, other.hash)
+
+
+def test_the_migration_seals_the_rows_written_before_seals_with_the_seal_the_writer_gives(people: Cast) -> None:
+    for n in range(3):
+        audit_record(actor=people.sam, event="account.update", obj=people.dan1, changes={"n": (n, 1.5)})
+    before = stored_rows()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_immutable")
+        cursor.execute("UPDATE audit_auditevent SET seal = ''")
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_immutable")
+    migration = importlib.import_module("jineng.audit.migrations.0006_seal")
+    state = MigrationExecutor(connection).loader.project_state(("audit", "0006_seal"))
+    migration.seal_existing_rows(state.apps, _Editor())
+    assert stored_rows() == before
+
+
+class _Editor:  # all the backfills ask of a schema editor (SQLite's refuses to open in a transaction)
+    def __init__(self) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
 def test_the_migration_gives_rows_written_before_the_chain_the_hashes_the_writer_gives(people: Cast) -> None:
     for n in range(3):
         audit_record(actor=people.sam, event="account.update", obj=people.dan1, changes={"n": (n, 1.5)})
@@ -94,16 +132,7 @@ def test_the_migration_gives_rows_written_before_the_chain_the_hashes_the_writer
     migration = importlib.import_module("jineng.audit.migrations.0004_chain_backfill")
     # The historical model, as the migration sees it: a plain manager that may update.
     state = MigrationExecutor(connection).loader.project_state(("audit", "0004_chain_backfill"))
-
-    class Editor:  # all the backfill asks of a schema editor (SQLite's refuses to open in a transaction)
-        def __init__(self) -> None:
-            self.connection = connection
-
-        def execute(self, sql: str) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-
-    migration.chain_existing_rows(state.apps, Editor())
+    migration.chain_existing_rows(state.apps, _Editor())
     assert stored_rows() == before
 
 

@@ -15,7 +15,7 @@ from django.db import connection
 from jineng.audit.chain import GENESIS, row_hash
 from jineng.audit.models import AuditEvent
 from jineng.audit.services import audit_record
-from jineng.audit.verify import Report, parse_head, verify_chain
+from jineng.audit.verify import COLUMNS, Report, parse_head, verify_chain
 from jineng.cli import main
 
 TRIGGER = "audit_auditevent_immutable"
@@ -73,7 +73,31 @@ def test_audit_verify_catches_a_changed_row_whose_hash_was_recomputed(
         ["GET /y/", row_hash(changed["prev_hash"], changed), rows[2].seq],
     )
     code, report = verify(capsys)
-    assert code == 1 and [(b["seq"], b["kind"]) for b in report["breaks"]] == [(rows[2].seq, "altered")]
+    # Its seal no longer matches its new hash, and the next row chained to the old one.
+    assert code == 1 and [(b["seq"], b["kind"]) for b in report["breaks"]] == [
+        (rows[2].seq, "unsealed"),
+        (rows[2].seq, "altered"),
+    ]
+
+
+def test_a_tail_rebuilt_without_the_applications_key_passes_the_hashes_but_not_the_seals(
+    db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = write(5)
+    stored = list(AuditEvent.objects.order_by("seq").values(*COLUMNS))
+    stored[1]["note"] = "GET /y/"
+    prev = stored[0]["hash"]
+    for row in stored[1:]:  # what someone who can write the table but lacks the key can recompute
+        row["prev_hash"], row["hash"] = prev, row_hash(prev, row)
+        prev = row["hash"]
+    for row in reversed(stored[1:]):  # last first: the hashes are unique
+        tamper(
+            "UPDATE audit_auditevent SET note = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [row["note"], row["prev_hash"], row["hash"], row["seq"]],
+        )
+    assert verify_chain(AuditEvent.objects.order_by("seq").values(*COLUMNS)).ok  # the hashes alone pass
+    code, report = verify(capsys)
+    assert code == 1 and [(b["seq"], b["kind"]) for b in report["breaks"]] == [(r.seq, "unsealed") for r in rows[1:]]
 
 
 def test_audit_verify_catches_a_removed_row_as_a_gap(db: None, capsys: pytest.CaptureFixture[str]) -> None:
