@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from jineng.audit.chain import GENESIS, row_hash
 from jineng.audit.models import AuditEvent
@@ -18,7 +16,7 @@ from jineng.audit.services import audit_record
 from jineng.audit.verify import COLUMNS, Report, parse_head, verify_chain
 from jineng.cli import main
 
-TRIGGER = "audit_auditevent_immutable"
+from .tampering import tamper
 
 
 def write(n: int) -> list[AuditEvent]:
@@ -26,19 +24,6 @@ def write(n: int) -> list[AuditEvent]:
         audit_record(actor=None, event="export", object_type="request", object_id=f"v{i}", note=f"GET /x/{i}/")
         for i in range(1, n + 1)
     ]
-
-
-def tamper(sql: str, params: list[Any]) -> None:
-    """Raw SQL past the ORM; on PostgreSQL the test's superuser lifts the trigger for it (rolled
-    back with the test's transaction)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no ALTER TABLE with deferred checks pending
-            cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {TRIGGER}")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def verify(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:
